@@ -1,0 +1,1 @@
+namespace NovaMm.Hardware.Tests;
