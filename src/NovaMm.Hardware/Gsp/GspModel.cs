@@ -1,0 +1,117 @@
+using NovaMm.Hardware.Bus;
+using NovaMm.Hardware.Memory;
+using NovaMm.Spec.Chips;
+using NovaMm.Spec.Device;
+using NovaMm.Spec.Registers;
+
+namespace NovaMm.Hardware.Gsp;
+
+/// <summary>
+/// What GSP-RM does at boot for this stack (ARCHITECTURE.md, "The GSP model"): reserves its regions at the top of
+/// VRAM (<see cref="GspLayout"/>), builds the BAR1 instance block and a zeroed root page directory in reserved
+/// memory, binds BAR1 through the chip's bind registers (GSP is a PRI master on the chip, so it uses the same
+/// BAR0 registers), and answers GET_GSP_STATIC_INFO with the FB region table and <c>bar1PdeBase</c>.
+/// The transport is a direct call here; on hardware it is the GSP message queue.
+/// </summary>
+public sealed class GspModel : IGspRpc
+{
+    private readonly SparseVram _vram;
+    private readonly Bar0Bus _bus;
+    private readonly ChipInfo _chip;
+    private readonly ulong _bar1Size;
+    private readonly Lock _lock = new();
+    private GspStaticConfigInfo? _info;
+
+    /// <summary>Creates the GSP of a GPU with <paramref name="vram"/> and <paramref name="bus"/>.</summary>
+    public GspModel(SparseVram vram, Bar0Bus bus, ChipInfo chip, ulong bar1Size)
+    {
+        _vram = vram;
+        _bus = bus;
+        _chip = chip;
+        _bar1Size = bar1Size;
+        Layout = GspLayout.Compute(vram.Size);
+    }
+
+    /// <summary>The reservation layout (fixed by the VRAM size).</summary>
+    public GspLayout Layout { get; }
+
+    /// <summary>Whether <see cref="Boot"/> has run.</summary>
+    public bool Booted
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _info is not null;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Boot()
+    {
+        lock (_lock)
+        {
+            if (_info is not null)
+            {
+                return;
+            }
+
+            // Zero both instance blocks and root directories: GSP-RM scrubs what it hands to the MMU.
+            _vram.Fill(Layout.RmReserved.Start, 0x4000, 0);
+            WriteInstanceBlock(Layout.Bar1InstanceBlock, Layout.Bar1Pdb, _bar1Size);
+            BindBar1(Layout.Bar1InstanceBlock);
+
+            _info = new GspStaticConfigInfo(
+                $"NVIDIA {_chip.Name} (NovaMm simulated)",
+                GspStaticConfigInfo.EncodeFbRegions(Layout.FbRegions()),
+                _vram.Size,
+                Layout.Bar1Pdb,
+                Layout.Bar2Pdb);
+        }
+    }
+
+    /// <inheritdoc />
+    public GspStaticConfigInfo GetStaticInfo()
+    {
+        lock (_lock)
+        {
+            return _info ?? throw new InvalidOperationException("GSP has not booted: GET_GSP_STATIC_INFO has no reply yet");
+        }
+    }
+
+    /// <summary>
+    /// Writes the page-directory-base words of an instance block (hardware.md §3): dword 128 (0x200) =
+    /// TARGET 1:0 = VID_MEM, USE_VER2_PT_FORMAT bit 10 (set only for an MMU v2 address space, as RM's
+    /// <c>kgmmuInstBlkPageDirBaseGet_GP100</c> does), BIG_PAGE_SIZE bit 11 = 64 KiB, PAGE_DIR_BASE_LO 31:12;
+    /// dword 129 (0x204) = PDB &gt;&gt; 32; ADR_LIMIT_LO/HI (0x208/0x20C) = size − 1.
+    /// </summary>
+    private void WriteInstanceBlock(ulong instanceBlock, ulong pdb, ulong vaSize)
+    {
+        var lo = (uint)(pdb & 0xFFFF_F000) | (1u << 11) | (_chip.MmuVersion == 2 ? 1u << 10 : 0u);
+        _vram.Write32(instanceBlock + 0x200, lo);
+        _vram.Write32(instanceBlock + 0x204, (uint)(pdb >> 32));
+        var limit = vaSize - 1;
+        _vram.Write32(instanceBlock + 0x208, (uint)(limit & 0xFFFF_F000));
+        _vram.Write32(instanceBlock + 0x20C, (uint)(limit >> 32));
+    }
+
+    private void BindBar1(ulong instanceBlock)
+    {
+        if (_chip.Bar1Bind == Bar1BindKind.Bar1Block)
+        {
+            _bus.Write32(NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK.Offset, NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK.ForVramInstanceBlock(instanceBlock).Raw);
+            while (new NV_VIRTUAL_FUNCTION_PRIV_BIND_STATUS(_bus.Read32(NV_VIRTUAL_FUNCTION_PRIV_BIND_STATUS.Offset)).Bar1Busy)
+            {
+            }
+        }
+        else
+        {
+            _bus.Write32(NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR.Offset, NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR.ForVramInstanceBlock(instanceBlock).Raw);
+            _bus.Write32(NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_HIGH_ADDR.Offset, NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_HIGH_ADDR.ForInstanceBlock(instanceBlock).Raw);
+            while (new NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR(_bus.Read32(NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR.Offset)).Busy)
+            {
+            }
+        }
+    }
+}
