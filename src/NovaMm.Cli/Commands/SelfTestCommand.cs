@@ -1,0 +1,52 @@
+using System.CommandLine;
+using NovaMm.Driver;
+using NovaMm.Driver.SelfTests;
+using NovaMm.Spec.Chips;
+using Spectre.Console;
+
+namespace NovaMm.Cli.Commands;
+
+/// <summary><c>novamm selftest</c>: every memory-management self-test, one line each; exit 0 only if all pass.</summary>
+internal static class SelfTestCommand
+{
+    public static Command Create()
+    {
+        var chip = CommonOptions.Chip();
+        var all = new Option<bool>("--all-chips") { Description = "run on every chip of the catalog with its default board" };
+        var vram = CommonOptions.Vram();
+        var bar1 = CommonOptions.Bar1();
+        var cmd = new Command("selftest", "Run nova-core's memory-management self-tests (PRAMIN, …) on a simulated GPU") { chip, all, vram, bar1 };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(all) && r.GetValue(chip) is not null)
+            {
+                r.AddError("--chip and --all-chips exclude each other");
+            }
+        });
+        cmd.SetAction(r =>
+        {
+            var chips = r.GetValue(all) ? ChipCatalog.All.Select(c => c.Name).ToList() : [r.GetValue(chip) ?? ChipCatalog.Default.Name];
+            var failed = 0;
+            var total = 0;
+            foreach (var name in chips)
+            {
+                var (_, gpu) = Devices.Boot(name, r.GetValue(all) ? null : r.GetValue(vram), r.GetValue(all) ? null : r.GetValue(bar1));
+                foreach (var result in gpu.RunSelfTests())
+                {
+                    total++;
+                    failed += result.Passed ? 0 : 1;
+                    Print(name, result);
+                }
+            }
+
+            AnsiConsole.MarkupLine(failed == 0
+                ? $"[green]{total} self-tests passed[/] on {chips.Count} chip(s)"
+                : $"[red]{failed} of {total} self-tests FAILED[/] on {chips.Count} chip(s)");
+            return failed == 0 ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private static void Print(string chip, SelfTestResult r) =>
+        AnsiConsole.MarkupLine($"{(r.Passed ? "[green]PASS[/]" : "[red]FAIL[/]")} {chip,-6} {Markup.Escape(r.Suite),-6} {Markup.Escape(r.Name)} [grey]({Markup.Escape(r.Detail)})[/]");
+}

@@ -1,0 +1,19 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NovaMm.Spec.Addresses;
+
+namespace NovaMm.Cli.Output;
+
+/// <summary>JSON helpers: addresses and sizes are <c>0x</c> lowercase hex strings (spec/shell.md).</summary>
+internal static class Json
+{
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>A hex string node.</summary>
+    public static JsonNode Hex(ulong value) => JsonValue.Create(Spec.Addresses.Hex.Format(value))!;
+
+    /// <summary>Writes <paramref name="node"/> to standard output, indented or as one line.</summary>
+    public static void Print(JsonNode node, bool oneLine = false) =>
+        Console.Out.WriteLine(node.ToJsonString(oneLine ? Compact : Indented));
+}
