@@ -15,10 +15,16 @@ internal static class Program
     /// <summary>Parses and runs a command line; user errors become one line on <paramref name="error"/> and exit code 2.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        if (Console.IsOutputRedirected)
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
         {
-            Spectre.Console.AnsiConsole.Profile.Width = 200;
+            Out = new Spectre.Console.AnsiConsoleOutput(output),
+        });
+        if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected)
+        {
+            console.Profile.Width = 200;
         }
+
+        Spectre.Console.AnsiConsole.Console = console;
 
         var root = BuildRoot();
         var parse = root.Parse(args);

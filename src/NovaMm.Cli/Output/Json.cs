@@ -15,5 +15,5 @@ internal static class Json
 
     /// <summary>Writes <paramref name="node"/> to standard output, indented or as one line.</summary>
     public static void Print(JsonNode node, bool oneLine = false) =>
-        Console.Out.WriteLine(node.ToJsonString(oneLine ? Compact : Indented));
+        Spectre.Console.AnsiConsole.Console.Profile.Out.Writer.WriteLine(node.ToJsonString(oneLine ? Compact : Indented));
 }

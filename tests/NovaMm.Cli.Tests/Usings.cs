@@ -1,1 +1,0 @@
-namespace NovaMm.Cli.Tests;
