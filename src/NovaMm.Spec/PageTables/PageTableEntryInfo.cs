@@ -257,7 +257,7 @@ public sealed record DecodedPde : PageTableEntryInfo
                 sb.Append(" VOL");
             }
 
-            if (NoAts)
+            if (NoAts && PcfName is null)
             {
                 sb.Append(" NO_ATS");
             }
