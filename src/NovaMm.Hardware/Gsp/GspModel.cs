@@ -1,7 +1,9 @@
 using NovaMm.Hardware.Bus;
 using NovaMm.Hardware.Memory;
+using NovaMm.Spec.Addresses;
 using NovaMm.Spec.Chips;
 using NovaMm.Spec.Device;
+using NovaMm.Spec.PageTables;
 using NovaMm.Spec.Registers;
 
 namespace NovaMm.Hardware.Gsp;
@@ -81,19 +83,18 @@ public sealed class GspModel : IGspRpc
     }
 
     /// <summary>
-    /// Writes the page-directory-base words of an instance block (hardware.md §3): dword 128 (0x200) =
-    /// TARGET 1:0 = VID_MEM, USE_VER2_PT_FORMAT bit 10 (set only for an MMU v2 address space, as RM's
-    /// <c>kgmmuInstBlkPageDirBaseGet_GP100</c> does), BIG_PAGE_SIZE bit 11 = 64 KiB, PAGE_DIR_BASE_LO 31:12;
-    /// dword 129 (0x204) = PDB &gt;&gt; 32; ADR_LIMIT_LO/HI (0x208/0x20C) = size − 1.
+    /// Writes the page-directory-base words of an instance block (hardware.md §3): VID_MEM target,
+    /// USE_VER2_PT_FORMAT only for an MMU v2 address space (RM's <c>kgmmuInstBlkPageDirBaseGet_GP100</c>; nouveau
+    /// always sets it, and GH100+ ignores it), 64 KiB big pages, and ADR_LIMIT = size − 1.
     /// </summary>
     private void WriteInstanceBlock(ulong instanceBlock, ulong pdb, ulong vaSize)
     {
-        var lo = (uint)(pdb & 0xFFFF_F000) | (1u << 11) | (_chip.MmuVersion == 2 ? 1u << 10 : 0u);
-        _vram.Write32(instanceBlock + 0x200, lo);
-        _vram.Write32(instanceBlock + 0x204, (uint)(pdb >> 32));
+        var pdbWords = PageDirectoryBase.ForVram(new VramAddress(pdb), useVer2PtFormat: _chip.MmuVersion == 2);
+        _vram.Write32(instanceBlock + InstanceBlock.PageDirBaseLoOffset, pdbWords.Lo);
+        _vram.Write32(instanceBlock + InstanceBlock.PageDirBaseHiOffset, pdbWords.Hi);
         var limit = vaSize - 1;
-        _vram.Write32(instanceBlock + 0x208, (uint)(limit & 0xFFFF_F000));
-        _vram.Write32(instanceBlock + 0x20C, (uint)(limit >> 32));
+        _vram.Write32(instanceBlock + InstanceBlock.AddressLimitOffset, (uint)(limit & 0xFFFF_F000));
+        _vram.Write32(instanceBlock + InstanceBlock.AddressLimitOffset + 4, (uint)(limit >> 32));
     }
 
     private void BindBar1(ulong instanceBlock)

@@ -1,3 +1,4 @@
+using NovaMm.Spec.PageTables;
 using NovaMm.Spec.Registers;
 
 namespace NovaMm.Spec.Chips;
@@ -68,11 +69,20 @@ public sealed record ChipInfo(
     /// <summary>The implementation (CHIP_ID bits 3:0).</summary>
     public uint Implementation => ChipId & 0xF;
 
+    /// <summary>The page-table geometry of this chip (levels, entry sizes, page sizes per level).</summary>
+    public MmuFormat Format => Mmu switch
+    {
+        MmuFamily.V2Turing => MmuFormat.V2Turing,
+        MmuFamily.V2Ampere => MmuFormat.V2Ampere,
+        MmuFamily.V3Hopper => MmuFormat.V3Hopper,
+        _ => MmuFormat.V3Blackwell,
+    };
+
     /// <summary>MMU format version: 2 (Turing, Ampere, Ada) or 3 (Hopper, Blackwell).</summary>
-    public int MmuVersion => Mmu is MmuFamily.V2Turing or MmuFamily.V2Ampere ? 2 : 3;
+    public int MmuVersion => (int)Format.Version;
 
     /// <summary>Virtual address width in bits: 49 for MMU v2, 57 for v3 (hardware.md §1.1, §2.1).</summary>
-    public int VaBits => MmuVersion == 2 ? 49 : 57;
+    public int VaBits => Format.VaBits;
 
     /// <summary>
     /// How much VRAM a PTE can address: v2 ADDRESS_VID 32:8 holds PA[36:12] (128 GiB); v3 ADDRESS_VID 39:12
