@@ -524,6 +524,8 @@ public sealed class GpuBuddy
 
             DeleteNode(block);
             DeleteNode(buddy);
+            parent.Left = null;
+            parent.Right = null;
             block = parent;
         }
 
