@@ -1,0 +1,77 @@
+namespace NovaMm.Driver.Buddy;
+
+/// <summary>State of a buddy block (the state bits of the kernel's block header).</summary>
+internal enum BlockState : byte
+{
+    /// <summary>The node was merged into its parent and no longer exists (the kernel frees it).</summary>
+    Deleted = 0,
+
+    /// <summary>Handed out to a caller.</summary>
+    Allocated = 1,
+
+    /// <summary>In one of the free trees.</summary>
+    Free = 2,
+
+    /// <summary>Has two children.</summary>
+    Split = 3,
+}
+
+/// <summary>
+/// One node of the buddy tree: a naturally aligned power-of-two range of the managed space (spec/peers.md §1.1).
+/// Callers see the blocks of their allocations; a block object is valid until it is freed.
+/// </summary>
+public sealed class BuddyBlock
+{
+    // Buddy tree.
+    internal readonly GpuBuddy Owner;
+    internal readonly ulong Off;
+    internal readonly int Ord;
+    internal BlockState State;
+    internal bool ClearBit;
+    internal BuddyBlock? Parent;
+    internal BuddyBlock? Left;
+    internal BuddyBlock? Right;
+
+    // Red-black free-tree node (valid while State == Free).
+    internal BuddyBlock? RbParent;
+    internal BuddyBlock? RbLeft;
+    internal BuddyBlock? RbRight;
+    internal bool RbRed;
+    internal int SubtreeMaxAlignment;
+
+    // Scratch mark used while validating a free list.
+    internal bool Pending;
+
+    internal BuddyBlock(GpuBuddy owner, BuddyBlock? parent, int order, ulong offset)
+    {
+        Owner = owner;
+        Parent = parent;
+        Ord = order;
+        Off = offset;
+    }
+
+    /// <summary>Offset of the block relative to the allocator (what the C allocator reports).</summary>
+    public ulong Offset => Off;
+
+    /// <summary>Absolute address: <see cref="Offset"/> plus the allocator's <see cref="GpuBuddy.BaseOffset"/> (nova's <c>offset()</c>).</summary>
+    public ulong Address => unchecked(Off + Owner.BaseOffset);
+
+    /// <summary>Order of the block: its size is the chunk size shifted left by the order.</summary>
+    public int Order => Ord;
+
+    /// <summary>Size of the block in bytes.</summary>
+    public ulong Size => Owner.ChunkSize << Ord;
+
+    /// <summary>True when the contents are known to be zero (<c>block_is_clear</c>).</summary>
+    public bool IsClear => ClearBit;
+
+    /// <summary>True while the block is allocated (not yet freed).</summary>
+    public bool IsAllocated => State == BlockState.Allocated;
+
+    /// <summary>True while the block is free (only observable for blocks kept after a free, which the API does not hand out).</summary>
+    public bool IsFree => State == BlockState.Free;
+
+    /// <summary>Formats the block as <c>offset:size</c> in lowercase hex (the trace format).</summary>
+    /// <returns>For example <c>0x3f000000:0x1000000</c>.</returns>
+    public override string ToString() => $"0x{Off:x}:0x{Size:x}";
+}
