@@ -1,5 +1,7 @@
 using NovaMm.Driver.Boot;
 using NovaMm.Driver.Fb;
+using NovaMm.Driver.Memory;
+using NovaMm.Driver.Mmu;
 using NovaMm.Driver.SelfTests;
 using NovaMm.Spec.Addresses;
 using NovaMm.Spec.Chips;
@@ -10,12 +12,14 @@ namespace NovaMm.Driver;
 /// <summary>
 /// One booted GPU as the driver holds it (nova-core <c>gpu.rs</c>): identification, GSP static info, the FB
 /// layout, and the memory-management objects built from them. Created by <see cref="Boot"/> in nova-core's
-/// order: identify, boot GSP, read static info, build the FB layout, cross-check the size register, then PRAMIN.
+/// order: identify, boot GSP, read static info, build the FB layout, cross-check the size register, then PRAMIN,
+/// the TLB and GpuMm over every usable region.
 /// </summary>
 public sealed class Gpu
 {
-    private Gpu(IBar0 bar0, ChipIdentity identity, GspStaticConfigInfo info, FbLayout layout, ulong vramSizeRegister, Pramin.Pramin pramin)
+    private Gpu(IBar0 bar0, ChipIdentity identity, GspStaticConfigInfo info, FbLayout layout, ulong vramSizeRegister, Pramin.Pramin pramin, GpuMm mm)
     {
+        Mm = mm;
         Bar0 = bar0;
         Identity = identity;
         StaticInfo = info;
@@ -48,10 +52,16 @@ public sealed class Gpu
     /// <summary>PRAMIN over all of VRAM GSP reported (<c>[0, total_fb_end)</c>).</summary>
     public Pramin.Pramin Pramin { get; }
 
+    /// <summary>The memory manager: VRAM allocators over the usable regions, PRAMIN and the TLB.</summary>
+    public GpuMm Mm { get; }
+
+    /// <summary>TLB invalidation.</summary>
+    public Tlb Tlb => Mm.Tlb;
+
     /// <summary>Boots the GPU behind <paramref name="bar0"/> and <paramref name="gsp"/>.</summary>
     /// <exception cref="NovaMmException"><see cref="ErrorCode.NoDevice"/>: unknown chip, no usable VRAM, or a region
     /// table that disagrees with the VRAM-size register.</exception>
-    public static Gpu Boot(IBar0 bar0, IGspRpc gsp)
+    public static Gpu Boot(IBar0 bar0, IGspRpc gsp, TimeSpan? tlbTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(bar0);
         ArgumentNullException.ThrowIfNull(gsp);
@@ -74,6 +84,7 @@ public sealed class Gpu
         }
 
         var pramin = new Pramin.Pramin(bar0, identity.Chip.PraminWindow, layout.TotalFbEnd);
-        return new Gpu(bar0, identity, info, layout, sizeRegister, pramin);
+        var mm = new GpuMm(layout, pramin, new Tlb(bar0, tlbTimeout));
+        return new Gpu(bar0, identity, info, layout, sizeRegister, pramin, mm);
     }
 }

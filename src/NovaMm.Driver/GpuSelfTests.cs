@@ -1,3 +1,4 @@
+using NovaMm.Driver.Memory;
 using NovaMm.Driver.SelfTests;
 using NovaMm.Spec.Addresses;
 
@@ -11,10 +12,19 @@ public static class GpuSelfTests
     {
         ArgumentNullException.ThrowIfNull(gpu);
 
-        // Interim: until GpuMm owns the usable VRAM, the scratch span is the first 4 MiB of the first usable
-        // region, which nothing else uses yet at this point of boot.
-        var usable = gpu.FbLayout.Usable[0];
-        var scratch = new VramRange(usable.Start, PraminSelfTests.ScratchSize);
-        return PraminSelfTests.Run(gpu.Pramin, scratch);
+        var results = new List<SelfTestResult>();
+
+        // The scratch span is allocated from GpuMm, never raw VRAM (nova v7 wrote unallocated VRAM at 0x1000).
+        var scratch = gpu.Mm.Allocate(PraminSelfTests.ScratchSize, new VramAllocOptions { MinBlockSize = 1UL << 20, Flags = Buddy.BuddyFlags.Contiguous });
+        try
+        {
+            results.AddRange(PraminSelfTests.Run(gpu.Pramin, new VramRange(scratch.Start, scratch.Size)));
+        }
+        finally
+        {
+            gpu.Mm.Free(scratch);
+        }
+
+        return results;
     }
 }

@@ -80,9 +80,42 @@ internal static class BootCommand
             ["totalFbEnd"] = Json.Hex(gpu.FbLayout.TotalFbEnd),
             ["bar1Pdb"] = Json.Hex(gpu.Bar1Pdb.Value),
             ["praminWindow"] = gpu.Chip.PraminWindow.RegisterName,
+            ["allocator"] = AllocatorJson(gpu),
             ["bootMicroseconds"] = (long)elapsed.TotalMicroseconds,
             ["vramResidentBytes"] = Json.Hex(hw.Vram.ResidentBytes),
         };
+    }
+
+    internal static JsonArray AllocatorJson(Gpu gpu) => new(gpu.Mm.Statistics().Select(st => (JsonNode)new JsonObject
+    {
+        ["region"] = $"{Spec.Addresses.Hex.Format(st.Region.Start.Value)}..{Spec.Addresses.Hex.Format(st.Region.End.Value)}",
+        ["size"] = Json.Hex(st.Size),
+        ["free"] = Json.Hex(st.Free),
+        ["clearFree"] = Json.Hex(st.ClearFree),
+        ["orders"] = new JsonArray(st.Orders.Where(o => o.FreeBlocks > 0).Select(o => (JsonNode)new JsonObject
+        {
+            ["order"] = o.Order,
+            ["blockSize"] = Json.Hex(st.Size == 0 ? 0 : Spec.Addresses.GpuPage.Size << o.Order),
+            ["freeBlocks"] = o.FreeBlocks,
+            ["freeBytes"] = Json.Hex(o.FreeBytes),
+        }).ToArray()),
+    }).ToArray());
+
+    internal static void PrintAllocator(Gpu gpu)
+    {
+        foreach (var st in gpu.Mm.Statistics())
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"VRAM allocator (gpu_buddy) over {st.Region}: {Numbers.FormatSize(st.Free)} free of {Numbers.FormatSize(st.Size)}, {Numbers.FormatSize(st.ClearFree)} known clear"));
+            var table = new Table().Border(TableBorder.Rounded)
+                .AddColumns("Order", "Block", "Free blocks", "Free");
+            foreach (var o in st.Orders.Where(o => o.FreeBlocks > 0).OrderByDescending(o => o.Order))
+            {
+                table.AddRow(o.Order.ToString(System.Globalization.CultureInfo.InvariantCulture), Numbers.FormatSize(Spec.Addresses.GpuPage.Size << o.Order),
+                    o.FreeBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture), Numbers.FormatSize(o.FreeBytes));
+            }
+
+            AnsiConsole.Write(table);
+        }
     }
 
     private static void Print(SimulatedGpu hw, Gpu gpu, TimeSpan elapsed)
@@ -112,6 +145,7 @@ internal static class BootCommand
         var usable = string.Join(", ", gpu.FbLayout.Usable.Select(u => $"0x{u.Start.Value:x}..0x{u.End.Value:x}"));
         AnsiConsole.MarkupLine($"Usable VRAM: [bold]{Numbers.FormatSize(gpu.FbLayout.UsableBytes)}[/] ({usable}); total_fb_end 0x{gpu.FbLayout.TotalFbEnd:x}");
         AnsiConsole.MarkupLine($"BAR1 page directory (bar1PdeBase): [bold]0x{gpu.Bar1Pdb.Value:x}[/]");
+        PrintAllocator(gpu);
         AnsiConsole.MarkupLine($"[grey]Booted in {elapsed.TotalMilliseconds:0.0} ms; simulated VRAM resident: {Numbers.FormatSize(hw.Vram.ResidentBytes)}[/]");
     }
 
