@@ -1,0 +1,159 @@
+namespace NovaMm.Driver.VirtualMemory;
+
+/// <summary>
+/// Free-range tracking for one GPU virtual address space: automatic placement (best fit, then lowest address,
+/// honouring an alignment) and exact placement, both O(log n) in the number of free ranges (plus the candidates
+/// an alignment skips). Two ordered sets hold the same free ranges, by start (for exact placement and merging on
+/// free) and by (size, start) (for best fit). Not thread-safe: the owning <see cref="Vmm"/> locks.
+/// </summary>
+public sealed class VaSpace
+{
+    private readonly SortedSet<(ulong Start, ulong End)> _byStart = new(Comparer<(ulong Start, ulong End)>.Create((a, b) => a.Start.CompareTo(b.Start)));
+    private readonly SortedSet<(ulong Size, ulong Start)> _bySize = [];
+
+    /// <summary>Tracks <c>[start, end)</c>, all free.</summary>
+    public VaSpace(ulong start, ulong end)
+    {
+        if (end <= start)
+        {
+            throw new ArgumentOutOfRangeException(nameof(end), end, $"VA range 0x{start:x}..0x{end:x} is empty");
+        }
+
+        Start = start;
+        End = end;
+        Add(start, end);
+        FreeBytes = end - start;
+    }
+
+    /// <summary>First address of the space.</summary>
+    public ulong Start { get; }
+
+    /// <summary>One past the last address.</summary>
+    public ulong End { get; }
+
+    /// <summary>Free bytes.</summary>
+    public ulong FreeBytes { get; private set; }
+
+    /// <summary>Number of free ranges (fragmentation).</summary>
+    public int FreeRanges => _byStart.Count;
+
+    /// <summary>The free ranges in address order.</summary>
+    public IEnumerable<(ulong Start, ulong End)> Free => _byStart;
+
+    /// <summary>Reserves <paramref name="size"/> bytes aligned to <paramref name="alignment"/>; null when nothing fits.</summary>
+    public ulong? TryAllocate(ulong size, ulong alignment)
+    {
+        if (size == 0 || alignment == 0 || (alignment & (alignment - 1)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"VA request of 0x{size:x} bytes aligned to 0x{alignment:x} is invalid");
+        }
+
+        foreach (var (rangeSize, rangeStart) in _bySize.GetViewBetween((size, 0), (ulong.MaxValue, ulong.MaxValue)))
+        {
+            var aligned = (rangeStart + alignment - 1) & ~(alignment - 1);
+            if (aligned >= rangeStart && aligned - rangeStart <= rangeSize - size)
+            {
+                Take(rangeStart, rangeStart + rangeSize, aligned, aligned + size);
+                return aligned;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Reserves exactly <c>[start, start + size)</c>; false when any of it is in use or outside the space.</summary>
+    public bool TryAllocateExact(ulong start, ulong size)
+    {
+        if (size == 0 || start < Start || start >= End || size > End - start)
+        {
+            return false;
+        }
+
+        var containing = Containing(start);
+        if (containing is not { } r || start + size > r.End)
+        {
+            return false;
+        }
+
+        Take(r.Start, r.End, start, start + size);
+        return true;
+    }
+
+    /// <summary>Whether <c>[start, start + size)</c> is entirely free.</summary>
+    public bool IsFree(ulong start, ulong size) => Containing(start) is { } r && size <= r.End - start;
+
+    /// <summary>Returns <c>[start, start + size)</c>, which must be in use, merging with free neighbours.</summary>
+    public void Release(ulong start, ulong size)
+    {
+        var end = start + size;
+        if (size == 0 || start < Start || end > End || end < start)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), start, $"VA range 0x{start:x}+0x{size:x} is outside 0x{Start:x}..0x{End:x}");
+        }
+
+        var before = _byStart.GetViewBetween((0, 0), (start, 0)).Max;
+        if (_byStart.Count > 0 && before != default && before.Start <= start && before.End > start)
+        {
+            throw new InvalidOperationException($"VA range 0x{start:x}+0x{size:x} is not in use");
+        }
+
+        var after = _byStart.GetViewBetween((start, 0), (ulong.MaxValue, 0)).Min;
+        var hasAfter = _byStart.Count > 0 && after != default && after.Start >= start;
+        if (hasAfter && after.Start < end)
+        {
+            throw new InvalidOperationException($"VA range 0x{start:x}+0x{size:x} is not in use");
+        }
+
+        var newStart = start;
+        var newEnd = end;
+        if (before != default && before.End == start)
+        {
+            Remove(before.Start, before.End);
+            newStart = before.Start;
+        }
+
+        if (hasAfter && after.Start == end)
+        {
+            Remove(after.Start, after.End);
+            newEnd = after.End;
+        }
+
+        Add(newStart, newEnd);
+        FreeBytes += size;
+    }
+
+    private (ulong Start, ulong End)? Containing(ulong address)
+    {
+        // Max of an empty view is default, which no real range equals (end > start); Count on a view is O(n).
+        var r = _byStart.GetViewBetween((0, 0), (address, 0)).Max;
+        return r != default && address >= r.Start && address < r.End ? r : null;
+    }
+
+    private void Take(ulong rangeStart, ulong rangeEnd, ulong start, ulong end)
+    {
+        Remove(rangeStart, rangeEnd);
+        if (rangeStart < start)
+        {
+            Add(rangeStart, start);
+        }
+
+        if (end < rangeEnd)
+        {
+            Add(end, rangeEnd);
+        }
+
+        FreeBytes -= end - start;
+    }
+
+    private void Add(ulong start, ulong end)
+    {
+        _byStart.Add((start, end));
+        _bySize.Add((end - start, start));
+    }
+
+    private void Remove(ulong start, ulong end)
+    {
+        _byStart.Remove((start, end));
+        _bySize.Remove((end - start, start));
+    }
+}

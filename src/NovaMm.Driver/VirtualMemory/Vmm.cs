@@ -1,0 +1,845 @@
+using NovaMm.Driver.Memory;
+using NovaMm.Driver.PageTables;
+using NovaMm.Driver.Pramin;
+using NovaMm.Spec.Addresses;
+using NovaMm.Spec.PageTables;
+
+namespace NovaMm.Driver.VirtualMemory;
+
+/// <summary>How to create a <see cref="Vmm"/>.</summary>
+public sealed record VmmOptions
+{
+    /// <summary>The page-table format (the chip's <c>ChipInfo.Format</c>).</summary>
+    public required MmuFormat Format { get; init; }
+
+    /// <summary>An existing root directory to manage (e.g. GSP's BAR1 PDB, not owned); null = allocate one.</summary>
+    public VramAddress? Pdb { get; init; }
+
+    /// <summary>First usable VA (default 0).</summary>
+    public ulong VaStart { get; init; }
+
+    /// <summary>One past the last usable VA; null = the format's whole VA width.</summary>
+    public ulong? VaEnd { get; init; }
+
+    /// <summary>Invalidate only the hub TLB on flush (BAR1/BAR2 address spaces, as nouveau does).</summary>
+    public bool HubTlbOnly { get; init; }
+}
+
+/// <summary>
+/// One GPU virtual address space (nova-mm.md §5), identified by its root page directory (PDB), on MMU v2 or v3
+/// at any VA inside the format's width.
+/// <para>Beyond nova v7: page sizes 4 KiB to 256 GiB where the format allows; hardware VA indexing; mapping over
+/// a live mapping is refused unless <see cref="MapRequest.Replace"/>; page-table pages left empty by an unmap are
+/// freed after the flush that makes the GPU forget them; every failure rolls back completely; the exact number of
+/// page-table pages a map needs (<see cref="PageTablePagesNeeded"/>).</para>
+/// <para>Two phases as in nova-core: <see cref="Prepare"/> does everything that allocates (VA range, page-table pages,
+/// zeroing, installing the empty tables — an empty table changes no translation); <see cref="Execute"/> only writes
+/// PTEs through PRAMIN and flushes the TLB once, allocating nothing.</para>
+/// <para>Locks: <c>_prepareLock</c> serialises preparations and is the only lock held across a VRAM allocation;
+/// <c>_stateLock</c> guards the shadow of the page-table tree, the VA space and the mappings and is never held across
+/// an allocation, so <see cref="Execute"/> never waits for one. Lock order: _prepareLock, then _stateLock, then the
+/// PRAMIN window, then the TLB lock.</para>
+/// </summary>
+public sealed class Vmm : IDisposable
+{
+    private readonly Lock _prepareLock = new();
+    private readonly Lock _stateLock = new();
+    private readonly GpuMm _mm;
+    private readonly Dictionary<(PageTableLevel Level, ulong Prefix), Table> _tables = [];
+    private readonly SortedDictionary<ulong, Mapping> _mappings = [];
+    private readonly VaSpace _va;
+    private readonly Table _root;
+    private bool _disposed;
+
+    /// <summary>Creates the address space; allocates and zeroes a root directory unless <see cref="VmmOptions.Pdb"/> is given.</summary>
+    /// <exception cref="ArgumentException">A VA range outside the format's width or not 4 KiB aligned.</exception>
+    public Vmm(GpuMm mm, VmmOptions options)
+    {
+        _mm = mm ?? throw new ArgumentNullException(nameof(mm));
+        ArgumentNullException.ThrowIfNull(options);
+        Format = options.Format;
+        var end = options.VaEnd ?? Format.VaLimit;
+        if (end > Format.VaLimit || options.VaStart >= end || (options.VaStart | end) % GpuPage.Size != 0)
+        {
+            throw new ArgumentException($"VA range 0x{options.VaStart:x}..0x{end:x} is not a 4 KiB aligned range inside the {Format.VaBits}-bit VA space", nameof(options));
+        }
+
+        _va = new VaSpace(options.VaStart, end);
+        HubTlbOnly = options.HubTlbOnly;
+        if (options.Pdb is { } pdb)
+        {
+            if (!pdb.IsAligned(GpuPage.Size))
+            {
+                throw new ArgumentException($"PDB {pdb} is not 4 KiB aligned", nameof(options));
+            }
+
+            _root = new Table(pdb, Format.Root, null, null);
+            OwnsRoot = false;
+        }
+        else
+        {
+            var page = _mm.AllocatePage();
+            using (var w = _mm.Pramin.Acquire())
+            {
+                w.Fill(page.Start, GpuPage.Size, 0);
+            }
+
+            _root = new Table(page.Start, Format.Root, page, null);
+            OwnsRoot = true;
+        }
+
+        _tables[(Format.Root.Id, 0)] = _root;
+    }
+
+    /// <summary>The page-table format.</summary>
+    public MmuFormat Format { get; }
+
+    /// <summary>VRAM address of the root page directory.</summary>
+    public VramAddress Pdb => _root.Address;
+
+    /// <summary>Whether the root directory was allocated by (and is freed with) this VMM.</summary>
+    public bool OwnsRoot { get; }
+
+    /// <summary>Whether flushes invalidate only the hub TLB.</summary>
+    public bool HubTlbOnly { get; }
+
+    /// <summary>First usable VA.</summary>
+    public ulong VaStart => _va.Start;
+
+    /// <summary>One past the last usable VA.</summary>
+    public ulong VaEnd => _va.End;
+
+    /// <summary>Free VA bytes.</summary>
+    public ulong FreeVaBytes
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _va.FreeBytes;
+            }
+        }
+    }
+
+    /// <summary>Page-table pages this VMM holds (root excluded).</summary>
+    public int PageTablePages
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _tables.Count - 1;
+            }
+        }
+    }
+
+    /// <summary>Live mappings in VA order.</summary>
+    public IReadOnlyList<Mapping> Mappings
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _mappings.Values.ToArray();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Exactly how many page-table pages mapping <c>[va, va + size)</c> with <paramref name="pageSize"/> pages would
+    /// allocate now (nova's <c>pt_pages_upper_bound</c> is not a bound for ranges straddling tables).
+    /// </summary>
+    public int PageTablePagesNeeded(GpuVa va, ulong size, ulong pageSize)
+    {
+        var leaf = LeafLevel(pageSize);
+        CheckRange(va.Value, size, pageSize);
+        lock (_stateLock)
+        {
+            return Missing(va.Value, size, leaf).Count;
+        }
+    }
+
+    /// <summary>Prepares a mapping (phase 1): reserves VA, allocates, zeroes and installs the page tables it needs.</summary>
+    /// <exception cref="ArgumentException">Bad size, page size, alignment or VA (the message names the value).</exception>
+    /// <exception cref="NovaMmException"><see cref="ErrorCode.Busy"/> when the range holds live mappings (and no replace),
+    /// <see cref="ErrorCode.NoSpace"/> when no VA range fits, VRAM errors from GpuMm. Nothing changes on failure.</exception>
+    public PreparedMapping Prepare(MapRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var leaf = LeafLevel(request.PageSize);
+        if (request.Size == 0 || request.Size % request.PageSize != 0)
+        {
+            throw new ArgumentException($"map size 0x{request.Size:x} is not a non-zero multiple of the page size 0x{request.PageSize:x}", nameof(request));
+        }
+
+        if (request.Va is { } want)
+        {
+            CheckRange(want.Value, request.Size, request.PageSize);
+        }
+        else if (request.Replace)
+        {
+            throw new ArgumentException("replace needs an exact VA", nameof(request));
+        }
+
+        lock (_prepareLock)
+        {
+            ulong va;
+            Mapping[] replaced = [];
+            List<Table> pinned;
+            List<(MmuLevel Level, ulong Prefix)> missing;
+            lock (_stateLock)
+            {
+                ThrowIfDisposed();
+                (va, replaced) = ReserveVa(request, leaf);
+                try
+                {
+                    CheckLeafSlots(va, request.Size, leaf);
+                }
+                catch
+                {
+                    UnreserveVa(va, request.Size, replaced);
+                    throw;
+                }
+
+                missing = Missing(va, request.Size, leaf);
+                pinned = PinPath(va, request.Size, leaf);
+            }
+
+            // Allocate with no lock but _prepareLock held; a failure frees what was taken and changes nothing.
+            var pages = new List<VramAllocation>(missing.Count);
+            try
+            {
+                foreach (var _ in missing)
+                {
+                    pages.Add(_mm.AllocatePage());
+                }
+
+                using var w = _mm.Pramin.Acquire();
+                foreach (var p in pages)
+                {
+                    w.Fill(p.Start, GpuPage.Size, 0);
+                }
+            }
+            catch
+            {
+                foreach (var p in pages)
+                {
+                    _mm.Free(p);
+                }
+
+                lock (_stateLock)
+                {
+                    Unpin(pinned);
+                    UnreserveVa(va, request.Size, replaced);
+                }
+
+                throw;
+            }
+
+            lock (_stateLock)
+            {
+                Install(missing, pages);
+
+                // Every table on the path now exists: the preparation keeps them pinned until it is executed or cancelled.
+                var keep = PinPath(va, request.Size, leaf);
+                Unpin(pinned);
+                return new PreparedMapping(this, new GpuVa(va), request, leaf, keep, replaced, pages.Count);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Executes a prepared mapping (phase 2): writes one PTE per page at <paramref name="pages"/>' physical addresses
+    /// through PRAMIN and flushes the TLB once. Allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong page count, or a page not aligned to the page size / outside VRAM.</exception>
+    /// <exception cref="NovaMmException"><see cref="ErrorCode.TimedOut"/> from the flush: every written entry is restored,
+    /// the preparation stays valid and can be executed again or cancelled.</exception>
+    public Mapping Execute(PreparedMapping prepared, IReadOnlyList<VramAddress> pages)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(pages);
+        if (!ReferenceEquals(prepared.Owner, this) || prepared.IsDone)
+        {
+            throw new ArgumentException("the prepared mapping is not pending on this VMM", nameof(prepared));
+        }
+
+        var pageSize = prepared.Request.PageSize;
+        var count = prepared.Request.Size / pageSize;
+        if ((ulong)pages.Count != count)
+        {
+            throw new ArgumentException($"{pages.Count} pages given for a mapping of {count} pages", nameof(pages));
+        }
+
+        for (var i = 0; i < pages.Count; i++)
+        {
+            if (!pages[i].IsAligned(pageSize) || pages[i].Value >= _mm.Pramin.Limit || pageSize > _mm.Pramin.Limit - pages[i].Value)
+            {
+                throw new ArgumentException($"page {i} at {pages[i]} is not a {PageSize.Format(pageSize)}-aligned page inside VRAM", nameof(pages));
+            }
+        }
+
+        lock (_stateLock)
+        {
+            ThrowIfDisposed();
+            var va = prepared.Va.Value;
+            var removals = prepared.Replaced.SelectMany(LeafSlots).ToList();
+            var additions = new List<LeafWrite>((int)count);
+            for (var i = 0UL; i < count; i++)
+            {
+                var at = va + (i * pageSize);
+                var (lo, hi) = EntryCodec.Pte(Format, prepared.Leaf, pages[(int)i], prepared.Request.Attributes);
+                additions.Add(new LeafWrite(LeafTable(at, prepared.Leaf), Format.IndexOf(prepared.Leaf, new GpuVa(at)), lo, hi));
+            }
+
+            Apply(removals, additions, prepared.LeafPins);
+            foreach (var old in prepared.Replaced)
+            {
+                old.IsUnmapped = true;
+                old.PendingReplace = false;
+                _mappings.Remove(old.Va.Value);
+            }
+
+            var mapping = new Mapping(prepared.Va, prepared.Request.Size, pageSize, prepared.Request.Attributes, pages.ToArray(), prepared.PtPagesAllocated);
+            _mappings[va] = mapping;
+            prepared.IsDone = true;
+            return mapping;
+        }
+    }
+
+    /// <summary>Prepares and executes in one call (nova's <c>map_pages</c>).</summary>
+    public Mapping Map(MapRequest request, IReadOnlyList<VramAddress> pages)
+    {
+        using var prepared = Prepare(request);
+        return Execute(prepared, pages);
+    }
+
+    /// <summary>Maps the blocks of a VRAM allocation, contiguous in VA, in block-list order.</summary>
+    /// <exception cref="ArgumentException">A block not aligned to the page size or not a multiple of it.</exception>
+    public Mapping Map(VramAllocation allocation, ulong pageSize = GpuPage.Size, GpuVa? va = null, MapAttributes attributes = default, bool replace = false)
+    {
+        ArgumentNullException.ThrowIfNull(allocation);
+        var pages = new List<VramAddress>();
+        foreach (var b in allocation.Blocks)
+        {
+            if (!b.Start.IsAligned(pageSize) || b.Size % pageSize != 0)
+            {
+                throw new ArgumentException($"block {b} is not made of {PageSize.Format(pageSize)} pages", nameof(allocation));
+            }
+
+            for (var a = b.Start.Value; a < b.End.Value; a += pageSize)
+            {
+                pages.Add(new VramAddress(a));
+            }
+        }
+
+        return Map(new MapRequest { Size = allocation.Size, PageSize = pageSize, Va = va, Attributes = attributes, Replace = replace }, pages);
+    }
+
+    /// <summary>
+    /// Unmaps <paramref name="mapping"/>: invalid PTEs, page tables left empty detached, one TLB flush, then the
+    /// detached pages freed and the VA released.
+    /// </summary>
+    /// <exception cref="NovaMmException"><see cref="ErrorCode.NotMapped"/> if it is not live here; <see cref="ErrorCode.TimedOut"/>
+    /// from the flush (everything restored, still mapped).</exception>
+    public void Unmap(Mapping mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        lock (_stateLock)
+        {
+            ThrowIfDisposed();
+            if (mapping.IsUnmapped || !_mappings.TryGetValue(mapping.Va.Value, out var live) || !ReferenceEquals(live, mapping))
+            {
+                throw new NovaMmException(ErrorCode.NotMapped, $"mapping {mapping} is not live in this VMM");
+            }
+
+            if (mapping.PendingReplace)
+            {
+                throw new NovaMmException(ErrorCode.Busy, $"mapping {mapping} is being replaced by a prepared mapping");
+            }
+
+            Apply(LeafSlots(mapping).ToList(), [], []);
+            _mappings.Remove(mapping.Va.Value);
+            _va.Release(mapping.Va.Value, mapping.Size);
+            mapping.IsUnmapped = true;
+        }
+    }
+
+    /// <summary>The live mapping containing <paramref name="va"/>, or null.</summary>
+    public Mapping? FindMapping(GpuVa va)
+    {
+        lock (_stateLock)
+        {
+            var candidate = _mappings.Keys.Where(k => k <= va.Value).DefaultIfEmpty(ulong.MaxValue).Max();
+            return candidate != ulong.MaxValue && _mappings[candidate].Contains(va) ? _mappings[candidate] : null;
+        }
+    }
+
+    /// <summary>Walks <paramref name="va"/> through the page tables in VRAM (via PRAMIN).</summary>
+    public WalkResult Walk(GpuVa va)
+    {
+        using var w = _mm.Pramin.Acquire();
+        return PageTableWalker.Walk(w, Pdb, Format, va);
+    }
+
+    /// <summary>The physical address <paramref name="va"/> maps to according to the page tables in VRAM, or null (nova's <c>read_mapping</c>).</summary>
+    public VramAddress? ReadMapping(GpuVa va) => Walk(va).PhysicalAddress;
+
+    /// <summary>Flushes this address space from the TLB.</summary>
+    public void Flush() => _mm.Tlb.Flush(Pdb, HubTlbOnly);
+
+    /// <summary>
+    /// Unmaps everything, detaches and frees every page table (and the root if owned). A borrowed root (GSP's BAR1
+    /// PDB) is left with no entries of ours — unlike nova's self-test, which leaves PDEs pointing at freed VRAM.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (_prepareLock)
+        {
+            lock (_stateLock)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                var removals = _mappings.Values.SelectMany(LeafSlots).ToList();
+                Apply(removals, [], []);
+                _mappings.Clear();
+                if (OwnsRoot)
+                {
+                    _mm.Free(_root.Allocation!);
+                }
+
+                _disposed = true;
+            }
+        }
+    }
+
+    internal void Cancel(PreparedMapping prepared)
+    {
+        lock (_stateLock)
+        {
+            if (prepared.IsDone)
+            {
+                return;
+            }
+
+            prepared.IsDone = true;
+            Apply([], [], prepared.LeafPins);
+            UnreserveVa(prepared.Va.Value, prepared.Request.Size, prepared.Replaced);
+        }
+    }
+
+    private MmuLevel LeafLevel(ulong pageSize) =>
+        Format.TryGetLevelForPageSize(pageSize, out var level)
+            ? level
+            : throw new ArgumentException($"page size 0x{pageSize:x} is not supported by {Format.Name} (supported: {string.Join(", ", Format.PageSizes.Select(PageSize.Format))})", nameof(pageSize));
+
+    private void CheckRange(ulong va, ulong size, ulong pageSize)
+    {
+        if (va % pageSize != 0)
+        {
+            throw new ArgumentException($"VA 0x{va:x} is not aligned to the page size 0x{pageSize:x}", nameof(va));
+        }
+
+        if (size == 0 || va < _va.Start || va >= _va.End || size > _va.End - va)
+        {
+            throw new ArgumentException($"VA range 0x{va:x}+0x{size:x} is outside this address space (0x{_va.Start:x}..0x{_va.End:x})", nameof(va));
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>The levels of the tables from the root down to the one holding <paramref name="leaf"/> entries.</summary>
+    private List<MmuLevel> Chain(MmuLevel leaf)
+    {
+        var chain = new List<MmuLevel>();
+        foreach (var level in Format.Levels)
+        {
+            if (leaf.Id == PageTableLevel.PtBig && level.Id == PageTableLevel.Pt)
+            {
+                chain.Add(leaf);
+                break;
+            }
+
+            chain.Add(level);
+            if (level.Id == leaf.Id)
+            {
+                break;
+            }
+        }
+
+        return chain;
+    }
+
+    /// <summary>The VA shift that identifies the table of <paramref name="level"/> holding a VA.</summary>
+    private static int TableShift(MmuLevel level) => level.VaBits.Hi + 1;
+
+    private Table LeafTable(ulong va, MmuLevel leaf) => _tables[(leaf.Id, va >> TableShift(leaf))];
+
+    private List<(MmuLevel Level, ulong Prefix)> Missing(ulong va, ulong size, MmuLevel leaf)
+    {
+        var missing = new List<(MmuLevel, ulong)>();
+        foreach (var level in Chain(leaf).Skip(1))
+        {
+            var shift = TableShift(level);
+            for (var p = va >> shift; p <= (va + size - 1) >> shift; p++)
+            {
+                if (!_tables.ContainsKey((level.Id, p)))
+                {
+                    missing.Add((level, p));
+                }
+            }
+        }
+
+        return missing;
+    }
+
+    private List<Table> PinPath(ulong va, ulong size, MmuLevel leaf)
+    {
+        var pinned = new List<Table>();
+        foreach (var level in Chain(leaf))
+        {
+            var shift = TableShift(level);
+            for (var p = va >> shift; p <= (va + size - 1) >> shift; p++)
+            {
+                if (_tables.TryGetValue((level.Id, p), out var t))
+                {
+                    t.Pins++;
+                    pinned.Add(t);
+                }
+            }
+        }
+
+        return pinned;
+    }
+
+    private static void Unpin(List<Table> tables)
+    {
+        foreach (var t in tables)
+        {
+            t.Pins--;
+        }
+    }
+
+    /// <summary>A large-page leaf slot must not hold a page table: check every slot of the range.</summary>
+    private void CheckLeafSlots(ulong va, ulong size, MmuLevel leaf)
+    {
+        if (leaf.IsPageTable)
+        {
+            return;
+        }
+
+        var childLevels = Format.AllLevels.Where(l => l.VaBits.Hi < leaf.VaBits.Lo).ToList();
+        for (var at = va; at < va + size; at += leaf.PteSize!.Value)
+        {
+            foreach (var child in childLevels)
+            {
+                if (_tables.TryGetValue((child.Id, at >> TableShift(child)), out var t) && (t.Used > 0 || t.Pins > 0))
+                {
+                    throw new NovaMmException(ErrorCode.Busy, $"VA 0x{at:x} is covered by a {child.Name} page table in use: a {PageSize.Format(leaf.PteSize!.Value)} page cannot go there");
+                }
+            }
+        }
+    }
+
+    private (ulong Va, Mapping[] Replaced) ReserveVa(MapRequest request, MmuLevel leaf)
+    {
+        var pageSize = request.PageSize;
+        if (request.Va is not { } want)
+        {
+            return (_va.TryAllocate(request.Size, pageSize)
+                ?? throw new NovaMmException(ErrorCode.NoSpace, $"no free VA range of 0x{request.Size:x} bytes aligned to 0x{pageSize:x} (0x{_va.FreeBytes:x} free in {_va.FreeRanges} ranges)"), []);
+        }
+
+        var start = want.Value;
+        var end = start + request.Size;
+        var overlapping = _mappings.Values.Where(m => m.Va.Value < end && start < m.End.Value).ToArray();
+        if (overlapping.Length > 0 && !request.Replace)
+        {
+            throw new NovaMmException(ErrorCode.Busy, $"VA range {want}..0x{end:x} overlaps live mapping {overlapping[0]} (ask to replace it)");
+        }
+
+        foreach (var m in overlapping)
+        {
+            if (m.Va.Value < start || m.End.Value > end)
+            {
+                throw new NovaMmException(ErrorCode.Busy, $"mapping {m} sticks out of the replaced range {want}..0x{end:x}");
+            }
+
+            if (m.PendingReplace)
+            {
+                throw new NovaMmException(ErrorCode.Busy, $"mapping {m} is already being replaced");
+            }
+
+            if (m.PageSize != request.PageSize)
+            {
+                // Changing page size in place would rewrite live directory entries before the new PTEs exist.
+                throw new NovaMmException(ErrorCode.Busy, $"mapping {m} uses {PageSize.Format(m.PageSize)} pages: replace keeps the page size (unmap it first)");
+            }
+        }
+
+        foreach (var m in overlapping)
+        {
+            _va.Release(m.Va.Value, m.Size);
+        }
+
+        if (!_va.TryAllocateExact(start, request.Size))
+        {
+            foreach (var m in overlapping)
+            {
+                _va.TryAllocateExact(m.Va.Value, m.Size);
+            }
+
+            throw new NovaMmException(ErrorCode.Busy, $"VA range {want}..0x{end:x} is reserved by a pending mapping");
+        }
+
+        foreach (var m in overlapping)
+        {
+            m.PendingReplace = true;
+        }
+
+        return (start, overlapping);
+    }
+
+    private void UnreserveVa(ulong va, ulong size, IReadOnlyList<Mapping> replaced)
+    {
+        _va.Release(va, size);
+        foreach (var m in replaced)
+        {
+            _va.TryAllocateExact(m.Va.Value, m.Size);
+            m.PendingReplace = false;
+        }
+    }
+
+    private void Install(List<(MmuLevel Level, ulong Prefix)> missing, List<VramAllocation> pages)
+    {
+        using var w = _mm.Pramin.Acquire();
+        for (var i = 0; i < missing.Count; i++)
+        {
+            var (level, prefix) = missing[i];
+            var table = new Table(pages[i].Start, level, pages[i], prefix);
+            _tables[(level.Id, prefix)] = table;
+            var va = prefix << TableShift(level);
+            var parentLevel = ParentLevel(level);
+            var parent = _tables[(parentLevel.Id, va >> TableShift(parentLevel))];
+            table.Parent = parent;
+            parent.Used++;
+            WriteParentEntry(w, parent, parentLevel, va, []);
+        }
+    }
+
+    private MmuLevel ParentLevel(MmuLevel level)
+    {
+        if (level.Id == PageTableLevel.PtBig)
+        {
+            return Format.DualLevel;
+        }
+
+        var levels = Format.Levels;
+        for (var i = 1; i < levels.Count; i++)
+        {
+            if (levels[i].Id == level.Id)
+            {
+                return levels[i - 1];
+            }
+        }
+
+        throw new InvalidOperationException($"{level.Name} has no parent level");
+    }
+
+    /// <summary>Rewrites the entry of <paramref name="parent"/> covering <paramref name="va"/> from the shadow, leaving out <paramref name="detached"/>.</summary>
+    private (VramAddress At, byte[] Old) WriteParentEntry(PraminWindow w, Table parent, MmuLevel parentLevel, ulong va, HashSet<Table> detached)
+    {
+        var at = Format.EntryAddress(parent.Address, parentLevel, new GpuVa(va));
+        var old = new byte[parentLevel.EntrySize];
+        w.Read(at, old);
+        if (parentLevel.IsDual)
+        {
+            var p = va >> TableShift(Format.SmallPageTable);
+            var big = _tables.TryGetValue((PageTableLevel.PtBig, p), out var b) && !detached.Contains(b) ? TableRef.Vram(b.Address) : TableRef.None;
+            var small = _tables.TryGetValue((PageTableLevel.Pt, p), out var s) && !detached.Contains(s) ? TableRef.Vram(s.Address) : TableRef.None;
+            var (lo, hi) = EntryCodec.DualPde(Format, big, small);
+            w.Write64(at, lo);
+            w.Write64(at.Add(8), hi);
+        }
+        else
+        {
+            var childLevel = Format.Levels[Format.Levels.ToList().FindIndex(l => l.Id == parentLevel.Id) + 1];
+            var child = _tables.TryGetValue((childLevel.Id, va >> TableShift(childLevel)), out var c) && !detached.Contains(c) ? TableRef.Vram(c.Address) : TableRef.None;
+            w.Write64(at, EntryCodec.Pde(Format, child));
+        }
+
+        return (at, old);
+    }
+
+    private IEnumerable<LeafWrite> LeafSlots(Mapping m)
+    {
+        var leaf = LeafLevel(m.PageSize);
+        for (var at = m.Va.Value; at < m.End.Value; at += m.PageSize)
+        {
+            yield return new LeafWrite(LeafTable(at, leaf), Format.IndexOf(leaf, new GpuVa(at)), 0, 0);
+        }
+    }
+
+    /// <summary>
+    /// Writes leaf entries (removals as invalid, then additions), detaches tables the change leaves empty, flushes
+    /// once, and only then commits the shadow and frees the detached pages. On a flush failure every write is undone
+    /// in reverse order and nothing is committed.
+    /// </summary>
+    private void Apply(List<LeafWrite> removals, List<LeafWrite> additions, List<Table> unpin)
+    {
+        var delta = new Dictionary<Table, int>();
+        foreach (var r in removals)
+        {
+            delta[r.Table] = delta.GetValueOrDefault(r.Table) - 1;
+        }
+
+        foreach (var a in additions)
+        {
+            delta[a.Table] = delta.GetValueOrDefault(a.Table) + 1;
+        }
+
+        var pinDelta = new Dictionary<Table, int>();
+        foreach (var t in unpin)
+        {
+            pinDelta[t] = pinDelta.GetValueOrDefault(t) + 1;
+            delta.TryAdd(t, 0);
+        }
+
+        // Tables that end up with no entries and no pins are detached, bottom-up.
+        var detached = new HashSet<Table>();
+        var queue = new Queue<Table>(delta.Keys);
+        while (queue.Count > 0)
+        {
+            var t = queue.Dequeue();
+            if (t == _root || detached.Contains(t) || t.Used + delta.GetValueOrDefault(t) != 0 || t.Pins - pinDelta.GetValueOrDefault(t) != 0)
+            {
+                continue;
+            }
+
+            detached.Add(t);
+            delta[t.Parent!] = delta.GetValueOrDefault(t.Parent!) - 1;
+            queue.Enqueue(t.Parent!);
+        }
+
+        var undo = new List<(VramAddress At, byte[] Old)>();
+        using (var w = _mm.Pramin.Acquire())
+        {
+            WriteLeaves(w, removals, undo);
+            WriteLeaves(w, additions, undo);
+            foreach (var t in detached.OrderByDescending(t => Depth(t)))
+            {
+                if (!detached.Contains(t.Parent!))
+                {
+                    var va = t.Prefix!.Value << TableShift(t.Level);
+                    undo.Add(WriteParentEntry(w, t.Parent!, ParentLevel(t.Level), va, detached));
+                }
+            }
+
+            if (removals.Count + additions.Count + detached.Count > 0)
+            {
+                try
+                {
+                    Flush();
+                }
+                catch
+                {
+                    for (var i = undo.Count - 1; i >= 0; i--)
+                    {
+                        w.Write(undo[i].At, undo[i].Old);
+                    }
+
+                    throw;
+                }
+            }
+
+            // The GPU has forgotten the detached tables: scrub them so freed VRAM holds no stale directory entries.
+            foreach (var t in detached)
+            {
+                w.Fill(t.Address, GpuPage.Size, 0);
+            }
+        }
+
+        foreach (var (t, d) in delta)
+        {
+            t.Used += d;
+        }
+
+        foreach (var (t, d) in pinDelta)
+        {
+            t.Pins -= d;
+        }
+
+        foreach (var t in detached)
+        {
+            _tables.Remove((t.Level.Id, t.Prefix!.Value));
+            _mm.Free(t.Allocation!);
+        }
+    }
+
+    private static int Depth(Table t)
+    {
+        var d = 0;
+        for (var p = t.Parent; p is not null; p = p.Parent)
+        {
+            d++;
+        }
+
+        return d;
+    }
+
+    private void WriteLeaves(PraminWindow w, List<LeafWrite> writes, List<(VramAddress At, byte[] Old)> undo)
+    {
+        // Runs of consecutive entries in one table go out as one bulk write.
+        var i = 0;
+        while (i < writes.Count)
+        {
+            var j = i + 1;
+            while (j < writes.Count && writes[j].Table == writes[i].Table && writes[j].Index == writes[j - 1].Index + 1)
+            {
+                j++;
+            }
+
+            var entrySize = writes[i].Table.Level.EntrySize;
+            var at = new VramAddress(writes[i].Table.Address.Value + ((ulong)writes[i].Index * (ulong)entrySize));
+            var bytes = new byte[(j - i) * entrySize];
+            var old = new byte[bytes.Length];
+            w.Read(at, old);
+            for (var k = i; k < j; k++)
+            {
+                var span = bytes.AsSpan((k - i) * entrySize);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span, writes[k].Low);
+                if (entrySize == 16)
+                {
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span[8..], writes[k].High);
+                }
+            }
+
+            w.Write(at, bytes);
+            undo.Add((at, old));
+            i = j;
+        }
+    }
+
+    /// <summary>A page-table page in the shadow of the tree: where it is, what covers it, how many entries are in use.</summary>
+    internal sealed class Table(VramAddress address, MmuLevel level, VramAllocation? allocation, ulong? prefix)
+    {
+        public VramAddress Address { get; } = address;
+
+        public MmuLevel Level { get; } = level;
+
+        public VramAllocation? Allocation { get; } = allocation;
+
+        public ulong? Prefix { get; } = prefix;
+
+        public Table? Parent { get; set; }
+
+        public int Used { get; set; }
+
+        public int Pins { get; set; }
+    }
+
+    private readonly record struct LeafWrite(Table Table, int Index, ulong Low, ulong High);
+}
