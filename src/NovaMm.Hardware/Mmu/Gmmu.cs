@@ -82,7 +82,7 @@ public sealed class Gmmu
         var (pdb, reason) = ResolveInstanceBlock(instanceBlock, format);
         if (reason is { } r)
         {
-            return Fail(new MmuFault(va, pdb, access, r, null) { Privileged = privileged, Source = source }, []);
+            return Fail(Faults.Record(new MmuFault(va, pdb, access, r, null) { Privileged = privileged, Source = source }), []);
         }
 
         return Translate(pdb, format, va, access, privileged, source);
@@ -121,7 +121,7 @@ public sealed class Gmmu
             var level = e.Level;
             if (Check(flags, access, privileged) is { } denied)
             {
-                return Fail(new MmuFault(va, pdb, access, denied, level) { Privileged = privileged, Source = source }, []);
+                return Fail(Faults.Record(new MmuFault(va, pdb, access, denied, level) { Privileged = privileged, Source = source }), []);
             }
 
             var hit = new Translation(va, e.PhysicalBase + (va - e.VaBase), (PteAperture)e.Aperture, e.PageSize, (byte)e.Kind, flags, TlbHit: true)
