@@ -310,4 +310,54 @@ public class Bar1ApertureTests
 
         Assert.Equal(Run(), Run());
     }
+
+    [Fact]
+    public void Rebinding_bar1_switches_the_address_space_at_the_next_access()
+    {
+        var (gpu, tree) = Booted();
+        tree.Map(0x1000, 0x80_0000, PageSize.Size4K);
+        gpu.Vram.Write32(0x80_0000, 1);
+        gpu.Vram.Write32(0x90_0000, 2);
+        Assert.Equal(1u, gpu.Bar1.Read32(0x1000));
+
+        const ulong ib = 0x40_0000;
+        const ulong root = 0x40_1000;
+        var pdb = PageDirectoryBase.ForVram(new Spec.Addresses.VramAddress(root));
+        gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseLoOffset, pdb.Lo);
+        gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseHiOffset, pdb.Hi);
+        new PageTreeBuilder(gpu.Vram, gpu.Chip.Format, root, 0x50_0000).Map(0x1000, 0x90_0000, PageSize.Size4K);
+        gpu.Bar0.Write(NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK.ForVramInstanceBlock(ib));
+        while (gpu.Bar0.Read<NV_VIRTUAL_FUNCTION_PRIV_BIND_STATUS>().Bar1Busy)
+        {
+        }
+
+        Assert.Equal(root, gpu.Bar1Aperture.CurrentPdb);
+        Assert.Equal(2u, gpu.Bar1.Read32(0x1000));
+        Assert.Equal(0, gpu.Faults.Count);
+    }
+
+    [Fact]
+    public void Concurrent_bar1_accesses_keep_data_and_fault_counts_consistent()
+    {
+        var (gpu, tree) = Booted();
+        for (ulong i = 0; i < 8; i++)
+        {
+            tree.Map(0x10_0000 + (i * 0x2000), 0x80_0000 + (i * 0x1000), PageSize.Size4K); // odd pages stay unmapped
+        }
+
+        Parallel.For(0, 8, new ParallelOptions { CancellationToken = TestContext.Current.CancellationToken }, t =>
+        {
+            var mapped = 0x10_0000 + ((ulong)t * 0x2000);
+            for (uint k = 0; k < 100; k++)
+            {
+                gpu.Bar1.Write32(mapped + ((k % 1024) * 4), k);
+                Assert.Equal(k, gpu.Bar1.Read32(mapped + ((k % 1024) * 4)));
+                Assert.Equal(0xFFFF_FFFFu, gpu.Bar1.Read32(mapped + 0x1000));
+            }
+        });
+
+        Assert.Equal(800, gpu.Faults.Count);
+        Assert.Equal(800, gpu.Bar1Aperture.FaultedAccesses);
+        Assert.Equal(Enumerable.Range(1, 800).Select(i => (long)i), gpu.Faults.Snapshot().Select(f => f.Sequence).Order());
+    }
 }
