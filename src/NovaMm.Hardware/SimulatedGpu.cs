@@ -1,3 +1,4 @@
+using NovaMm.Hardware.Bar1;
 using NovaMm.Hardware.Bus;
 using NovaMm.Hardware.Gsp;
 using NovaMm.Hardware.Memory;
@@ -63,8 +64,8 @@ public sealed record SimulatedGpuOptions
 /// <summary>
 /// A bit-faithful functional model of one NVIDIA GPU (ARCHITECTURE.md, "The hardware model is the referee"):
 /// sparse VRAM, the BAR0 bus with PMC identification, the PRAMIN window and aperture, the VRAM-size register,
-/// the VF-PRIV BAR1 bind and MMU invalidate registers with the GMMU's TLB, and the GSP. The driver reaches it
-/// only through <see cref="Bar0"/> and <see cref="Gsp"/>. Deterministic: the same options give the same bytes.
+/// the VF-PRIV BAR1 bind and MMU invalidate registers with the GMMU's TLB, the GMMU page walker with its fault log, the
+/// BAR1 aperture, and the GSP. The driver reaches it only through <see cref="Bar0"/>, <see cref="Bar1"/> and <see cref="Gsp"/>. Deterministic: the same options give the same bytes.
 /// </summary>
 public sealed class SimulatedGpu
 {
@@ -83,6 +84,9 @@ public sealed class SimulatedGpu
         FbSize = new FbSizeUnit(Bus, Chip.VramSizeRegister, Vram.Size);
         VfPriv = new VfPrivUnit(Bus, Chip.Bar1Bind, Tlb, Options.InvalidatePolls);
         GspModel = new GspModel(Vram, Bus, Chip, Options.EffectiveBar1Size);
+        Faults = new FaultLog();
+        Gmmu = new Gmmu(Vram, Tlb, Faults);
+        Bar1Aperture = new Bar1Aperture(Vram, Gmmu, VfPriv, Chip.Format, Options.EffectiveBar1Size);
     }
 
     /// <summary>The options the GPU was built from.</summary>
@@ -120,4 +124,16 @@ public sealed class SimulatedGpu
 
     /// <summary>BAR1 bind and MMU invalidate registers.</summary>
     public VfPrivUnit VfPriv { get; }
+
+    /// <summary>The GMMU page walker (translates with <see cref="Tlb"/>, records into <see cref="Faults"/>).</summary>
+    public Gmmu Gmmu { get; }
+
+    /// <summary>The MMU fault log (BAR1 accesses that do not translate, and direct <see cref="Gmmu"/> translations that fail).</summary>
+    public FaultLog Faults { get; }
+
+    /// <summary>BAR1 as the driver sees it: offset N is virtual address N of the bound BAR1 address space.</summary>
+    public IBar1 Bar1 => Bar1Aperture;
+
+    /// <summary>The BAR1 aperture (counters, <see cref="Bar1Aperture.Translate"/>).</summary>
+    public Bar1Aperture Bar1Aperture { get; }
 }

@@ -1,3 +1,5 @@
+using NovaMm.Spec.PageTables;
+
 namespace NovaMm.Hardware.Mmu;
 
 /// <summary>One cached translation: a whole page of <see cref="PageSize"/> bytes of one address space.</summary>
@@ -11,7 +13,23 @@ namespace NovaMm.Hardware.Mmu;
 /// <param name="AtomicDisable">Atomics fault.</param>
 /// <param name="Kind">The PTE kind.</param>
 public sealed record TlbEntry(
-    ulong Pdb, ulong VaBase, ulong PageSize, ulong PhysicalBase, int Aperture, bool ReadOnly, bool Privileged, bool AtomicDisable, uint Kind);
+    ulong Pdb, ulong VaBase, ulong PageSize, ulong PhysicalBase, int Aperture, bool ReadOnly, bool Privileged, bool AtomicDisable, uint Kind)
+{
+    /// <summary>v2 VOL / v3 PCF UNCACHED.</summary>
+    public bool Volatile { get; init; }
+
+    /// <summary>v2 ENCRYPTED.</summary>
+    public bool Encrypted { get; init; }
+
+    /// <summary>v3 PCF ACD.</summary>
+    public bool AccessCountingDisabled { get; init; }
+
+    /// <summary>Peer id for the peer aperture.</summary>
+    public int PeerId { get; init; }
+
+    /// <summary>The level whose PTE mapped the page.</summary>
+    public PageTableLevel Level { get; init; } = PageTableLevel.Pt;
+}
 
 /// <summary>
 /// The GMMU's translation cache. Page-table writes in VRAM do NOT update it; only an invalidate through the

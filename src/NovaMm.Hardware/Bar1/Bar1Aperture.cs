@@ -1,0 +1,290 @@
+using System.Buffers.Binary;
+using NovaMm.Hardware.Memory;
+using NovaMm.Hardware.Mmu;
+using NovaMm.Hardware.Units;
+using NovaMm.Spec.Device;
+using NovaMm.Spec.PageTables;
+
+namespace NovaMm.Hardware.Bar1;
+
+/// <summary>
+/// The BAR1 aperture: the CPU's window onto GPU virtual memory (nova-mm.md §7: BAR1 offset N is virtual address N).
+/// Every access is translated by the <see cref="Gmmu"/> with the page directory of the instance block bound through the
+/// VF-PRIV BAR1 bind registers at the time of the access (hardware.md §4.3), page by page for bulk accesses.
+/// <para>An access that does not translate completes as on hardware, as data and never as an exception: the fault is
+/// recorded in the fault log (source <see cref="FaultSource.Bar1"/>), reads return all-ones bytes and writes are dropped.
+/// A sparse page completes without a fault: reads return zero, writes are dropped. A translation to peer or system memory,
+/// or past the end of VRAM, is recorded with reason <c>peer-not-modelled</c>, <c>sysmem-not-modelled</c> or
+/// <c>vram-out-of-range</c> and completes like a fault. Accesses outside the BAR or not naturally aligned throw, as the
+/// kernel's checked MMIO layer refuses them (like <see cref="Bus.Bar0Bus"/>).</para>
+/// <para>Privilege: CPU accesses through BAR1 are NOT privileged (<see cref="CpuAccessIsPrivileged"/>); see
+/// docs/gmmu-bar1.md. Thread-safe: the aperture keeps only counters.</para>
+/// </summary>
+public sealed class Bar1Aperture : IBar1
+{
+    /// <summary>
+    /// Whether a CPU access through BAR1 counts as privileged: false. No public NVIDIA source says how the BAR1 engine
+    /// presents its requests; the model treats BAR1 as a regular (non-privileged) client, so a PRIVILEGE page mapped into
+    /// BAR1 faults with reason <c>privilege</c>. nova and nouveau never set PRIVILEGE in BAR1 mappings.
+    /// </summary>
+    public const bool CpuAccessIsPrivileged = false;
+
+    /// <summary>What a failed read returns, per byte.</summary>
+    public const byte FaultReadByte = 0xFF;
+
+    private const ulong MinimumChunk = 4096;
+
+    private readonly SparseVram _vram;
+    private readonly VfPrivUnit _vfPriv;
+    private long _faultedAccesses;
+    private long _sparseAccesses;
+
+    /// <summary>A BAR1 of <paramref name="length"/> bytes translating with <paramref name="gmmu"/> in <paramref name="format"/> through the instance block bound in <paramref name="vfPriv"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When <paramref name="length"/> is 0.</exception>
+    public Bar1Aperture(SparseVram vram, Gmmu gmmu, VfPrivUnit vfPriv, MmuFormat format, ulong length)
+    {
+        ArgumentNullException.ThrowIfNull(vram);
+        ArgumentNullException.ThrowIfNull(gmmu);
+        ArgumentNullException.ThrowIfNull(vfPriv);
+        ArgumentNullException.ThrowIfNull(format);
+        ArgumentOutOfRangeException.ThrowIfZero(length);
+        _vram = vram;
+        _vfPriv = vfPriv;
+        Gmmu = gmmu;
+        Format = format;
+        Length = length;
+    }
+
+    /// <inheritdoc />
+    public ulong Length { get; }
+
+    /// <summary>The GMMU that translates every access.</summary>
+    public Gmmu Gmmu { get; }
+
+    /// <summary>The chip's page-table format.</summary>
+    public MmuFormat Format { get; }
+
+    /// <summary>Page-sized pieces of accesses that faulted (one per piece, so a bulk access can count several).</summary>
+    public long FaultedAccesses => Interlocked.Read(ref _faultedAccesses);
+
+    /// <summary>Page-sized pieces of accesses that hit a sparse page.</summary>
+    public long SparseAccesses => Interlocked.Read(ref _sparseAccesses);
+
+    /// <summary>The PDB BAR1 translates with right now, or null when BAR1 is unbound or its instance block names no usable PDB.</summary>
+    public ulong? CurrentPdb => _vfPriv.Bar1InstanceBlock is { } ib && Gmmu.ResolveInstanceBlock(ib, Format) is (var pdb, null) ? pdb : null;
+
+    /// <summary>Translates BAR1 offset <paramref name="offset"/> as this aperture would (TLB, fault log and all) without moving data.</summary>
+    public TranslationResult Translate(ulong offset, AccessType access)
+    {
+        if (_vfPriv.Bar1InstanceBlock is not { } ib)
+        {
+            var fault = Gmmu.Record(new MmuFault(offset, 0, access, MmuFaultReason.UnboundInstance, null) { Privileged = CpuAccessIsPrivileged, Source = FaultSource.Bar1 });
+            return TranslationResult.Failure(fault, []);
+        }
+
+        return Gmmu.TranslateInstance(ib, Format, offset, access, CpuAccessIsPrivileged, FaultSource.Bar1);
+    }
+
+    /// <inheritdoc />
+    public byte Read8(ulong offset)
+    {
+        Span<byte> b = stackalloc byte[1];
+        ReadSized(offset, b);
+        return b[0];
+    }
+
+    /// <inheritdoc />
+    public ushort Read16(ulong offset)
+    {
+        Span<byte> b = stackalloc byte[2];
+        ReadSized(offset, b);
+        return BinaryPrimitives.ReadUInt16LittleEndian(b);
+    }
+
+    /// <inheritdoc />
+    public uint Read32(ulong offset)
+    {
+        Span<byte> b = stackalloc byte[4];
+        ReadSized(offset, b);
+        return BinaryPrimitives.ReadUInt32LittleEndian(b);
+    }
+
+    /// <inheritdoc />
+    public ulong Read64(ulong offset)
+    {
+        Span<byte> b = stackalloc byte[8];
+        ReadSized(offset, b);
+        return BinaryPrimitives.ReadUInt64LittleEndian(b);
+    }
+
+    /// <inheritdoc />
+    public void Write8(ulong offset, byte value) => WriteSized(offset, [value]);
+
+    /// <inheritdoc />
+    public void Write16(ulong offset, ushort value)
+    {
+        Span<byte> b = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(b, value);
+        WriteSized(offset, b);
+    }
+
+    /// <inheritdoc />
+    public void Write32(ulong offset, uint value)
+    {
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(b, value);
+        WriteSized(offset, b);
+    }
+
+    /// <inheritdoc />
+    public void Write64(ulong offset, ulong value)
+    {
+        Span<byte> b = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(b, value);
+        WriteSized(offset, b);
+    }
+
+    /// <inheritdoc />
+    public void ReadBlock(ulong offset, Span<byte> destination)
+    {
+        CheckBlock(offset, (ulong)destination.Length);
+        while (!destination.IsEmpty)
+        {
+            var (pa, n, outcome) = Resolve(offset, (ulong)destination.Length, AccessType.Read);
+            Complete(destination[..(int)n], pa, outcome);
+            destination = destination[(int)n..];
+            offset += n;
+        }
+    }
+
+    /// <inheritdoc />
+    public void WriteBlock(ulong offset, ReadOnlySpan<byte> source)
+    {
+        CheckBlock(offset, (ulong)source.Length);
+        while (!source.IsEmpty)
+        {
+            var (pa, n, outcome) = Resolve(offset, (ulong)source.Length, AccessType.Write);
+            if (outcome == Outcome.Vram)
+            {
+                _vram.Write(pa, source[..(int)n]);
+            }
+
+            source = source[(int)n..];
+            offset += n;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Fill(ulong offset, ulong length, byte value)
+    {
+        CheckBlock(offset, length);
+        while (length > 0)
+        {
+            var (pa, n, outcome) = Resolve(offset, length, AccessType.Write);
+            if (outcome == Outcome.Vram)
+            {
+                _vram.Fill(pa, n, value);
+            }
+
+            length -= n;
+            offset += n;
+        }
+    }
+
+    private void ReadSized(ulong offset, Span<byte> destination)
+    {
+        Check(offset, destination.Length);
+        var (pa, _, outcome) = Resolve(offset, (ulong)destination.Length, AccessType.Read);
+        Complete(destination, pa, outcome);
+    }
+
+    private void WriteSized(ulong offset, ReadOnlySpan<byte> source)
+    {
+        Check(offset, source.Length);
+        var (pa, _, outcome) = Resolve(offset, (ulong)source.Length, AccessType.Write);
+        if (outcome == Outcome.Vram)
+        {
+            _vram.Write(pa, source);
+        }
+    }
+
+    private void Complete(Span<byte> destination, ulong pa, Outcome outcome)
+    {
+        switch (outcome)
+        {
+            case Outcome.Vram:
+                _vram.Read(pa, destination);
+                break;
+            case Outcome.Sparse:
+                destination.Clear();
+                break;
+            default:
+                destination.Fill(FaultReadByte);
+                break;
+        }
+    }
+
+    /// <summary>Translates the first piece of an access at <paramref name="va"/> of <paramref name="length"/> bytes: the piece ends at the end of the page (or of the 4 KiB page for failures).</summary>
+    private (ulong Pa, ulong Length, Outcome Outcome) Resolve(ulong va, ulong length, AccessType access)
+    {
+        var result = Translate(va, access);
+        if (result.Translation is not { } t)
+        {
+            var piece = Math.Min(length, MinimumChunk - (va & (MinimumChunk - 1)));
+            if (result.Fault!.Reason == MmuFaultReason.Sparse)
+            {
+                Interlocked.Increment(ref _sparseAccesses);
+                return (0, piece, Outcome.Sparse);
+            }
+
+            Interlocked.Increment(ref _faultedAccesses);
+            return (0, piece, Outcome.Fault);
+        }
+
+        var n = Math.Min(length, t.PageSize - (va & (t.PageSize - 1)));
+        MmuFaultReason? reason = t.Aperture switch
+        {
+            PteAperture.Peer => MmuFaultReason.PeerNotModelled,
+            PteAperture.SystemCoherent or PteAperture.SystemNonCoherent => MmuFaultReason.SysmemNotModelled,
+            _ when t.PhysicalAddress >= _vram.Size || _vram.Size - t.PhysicalAddress < n => MmuFaultReason.VramOutOfRange,
+            _ => null,
+        };
+        if (reason is { } r)
+        {
+            n = Math.Min(n, MinimumChunk - (va & (MinimumChunk - 1)));
+            Gmmu.Record(new MmuFault(va, CurrentPdb ?? 0, access, r, t.Level) { Privileged = CpuAccessIsPrivileged, Source = FaultSource.Bar1 });
+            Interlocked.Increment(ref _faultedAccesses);
+            return (0, n, Outcome.Fault);
+        }
+
+        return (t.PhysicalAddress, n, Outcome.Vram);
+    }
+
+    private void Check(ulong offset, int width)
+    {
+        if (offset >= Length || (ulong)width > Length - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"BAR1 offset 0x{offset:x} (width {width}) is outside BAR1 of 0x{Length:x} bytes");
+        }
+
+        if (offset % (ulong)width != 0)
+        {
+            throw new ArgumentException($"BAR1 offset 0x{offset:x} is not aligned to the access width {width}", nameof(offset));
+        }
+    }
+
+    private void CheckBlock(ulong offset, ulong length)
+    {
+        if (offset > Length || length > Length - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"BAR1 block 0x{offset:x}+0x{length:x} is outside BAR1 of 0x{Length:x} bytes");
+        }
+    }
+
+    private enum Outcome
+    {
+        Vram,
+        Sparse,
+        Fault,
+    }
+}
