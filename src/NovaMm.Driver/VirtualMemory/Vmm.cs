@@ -385,6 +385,9 @@ public sealed class Vmm : IDisposable
     /// <summary>The physical address <paramref name="va"/> maps to according to the page tables in VRAM, or null (nova's <c>read_mapping</c>).</summary>
     public VramAddress? ReadMapping(GpuVa va) => Walk(va).PhysicalAddress;
 
+    /// <summary>Test hook: leave out the TLB flush of map and unmap, to prove the tests can see a missing flush.</summary>
+    internal bool SkipFlushForTesting { get; set; }
+
     /// <summary>Flushes this address space from the TLB.</summary>
     public void Flush() => _mm.Tlb.Flush(Pdb, HubTlbOnly);
 
@@ -742,7 +745,10 @@ public sealed class Vmm : IDisposable
             {
                 try
                 {
-                    Flush();
+                    if (!SkipFlushForTesting)
+                    {
+                        Flush();
+                    }
                 }
                 catch
                 {
