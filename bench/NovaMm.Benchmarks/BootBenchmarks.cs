@@ -17,6 +17,6 @@ public class BootBenchmarks
     {
         var parts = Board.Split(':');
         var hw = new SimulatedGpu(new SimulatedGpuOptions { Chip = ChipCatalog.Get(parts[0]), VramSize = ulong.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) << 30 });
-        return Gpu.Boot(hw.Bar0, hw.Gsp);
+        return Gpu.Boot(hw.Bar0, hw.Bar1, hw.Gsp);
     }
 }

@@ -22,7 +22,7 @@ public class VmmBenchmarks
     public void Setup()
     {
         var hw = new SimulatedGpu(new SimulatedGpuOptions { Chip = ChipCatalog.Get(Chip) });
-        _gpu = Gpu.Boot(hw.Bar0, hw.Gsp);
+        _gpu = Gpu.Boot(hw.Bar0, hw.Bar1, hw.Gsp);
         _vmm = new Vmm(_gpu.Mm, new VmmOptions { Format = _gpu.Chip.Format });
         var backing = _gpu.Mm.Allocate(1UL << 30, new Driver.Memory.VramAllocOptions { MinBlockSize = 1UL << 30 });
         _pages = backing.Frames().Select(f => f.Address).ToArray();

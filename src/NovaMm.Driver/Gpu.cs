@@ -1,3 +1,4 @@
+using NovaMm.Driver.Bar;
 using NovaMm.Driver.Boot;
 using NovaMm.Driver.Fb;
 using NovaMm.Driver.Memory;
@@ -13,13 +14,14 @@ namespace NovaMm.Driver;
 /// One booted GPU as the driver holds it (nova-core <c>gpu.rs</c>): identification, GSP static info, the FB
 /// layout, and the memory-management objects built from them. Created by <see cref="Boot"/> in nova-core's
 /// order: identify, boot GSP, read static info, build the FB layout, cross-check the size register, then PRAMIN,
-/// the TLB and GpuMm over every usable region.
+/// the TLB, GpuMm over every usable region, and the BAR1 user interface.
 /// </summary>
 public sealed class Gpu
 {
-    private Gpu(IBar0 bar0, ChipIdentity identity, GspStaticConfigInfo info, FbLayout layout, ulong vramSizeRegister, Pramin.Pramin pramin, GpuMm mm)
+    private Gpu(IBar0 bar0, ChipIdentity identity, GspStaticConfigInfo info, FbLayout layout, ulong vramSizeRegister, Pramin.Pramin pramin, GpuMm mm, BarUser barUser)
     {
         Mm = mm;
+        BarUser = barUser;
         Bar0 = bar0;
         Identity = identity;
         StaticInfo = info;
@@ -55,15 +57,19 @@ public sealed class Gpu
     /// <summary>The memory manager: VRAM allocators over the usable regions, PRAMIN and the TLB.</summary>
     public GpuMm Mm { get; }
 
+    /// <summary>CPU access to GPU memory through BAR1, over GSP's BAR1 address space.</summary>
+    public BarUser BarUser { get; }
+
     /// <summary>TLB invalidation.</summary>
     public Tlb Tlb => Mm.Tlb;
 
-    /// <summary>Boots the GPU behind <paramref name="bar0"/> and <paramref name="gsp"/>.</summary>
+    /// <summary>Boots the GPU behind <paramref name="bar0"/>, <paramref name="bar1"/> and <paramref name="gsp"/>.</summary>
     /// <exception cref="NovaMmException"><see cref="ErrorCode.NoDevice"/>: unknown chip, no usable VRAM, or a region
     /// table that disagrees with the VRAM-size register.</exception>
-    public static Gpu Boot(IBar0 bar0, IGspRpc gsp, TimeSpan? tlbTimeout = null)
+    public static Gpu Boot(IBar0 bar0, IBar1 bar1, IGspRpc gsp, TimeSpan? tlbTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(bar0);
+        ArgumentNullException.ThrowIfNull(bar1);
         ArgumentNullException.ThrowIfNull(gsp);
         var identity = ChipIdentity.Read(bar0);
         gsp.Boot();
@@ -85,6 +91,7 @@ public sealed class Gpu
 
         var pramin = new Pramin.Pramin(bar0, identity.Chip.PraminWindow, layout.TotalFbEnd);
         var mm = new GpuMm(layout, pramin, new Tlb(bar0, tlbTimeout));
-        return new Gpu(bar0, identity, info, layout, sizeRegister, pramin, mm);
+        var barUser = new BarUser(mm, bar1, new VramAddress(info.Bar1PdeBase), identity.Chip.Format);
+        return new Gpu(bar0, identity, info, layout, sizeRegister, pramin, mm, barUser);
     }
 }

@@ -7,7 +7,7 @@ namespace NovaMm.Driver;
 /// <summary>The self-tests of a booted GPU (nova-core <c>run_selftests</c>).</summary>
 public static class GpuSelfTests
 {
-    /// <summary>Runs every self-test that exists, PRAMIN first; returns one result per test.</summary>
+    /// <summary>Runs every self-test that exists, PRAMIN first, then BAR1; returns one result per test.</summary>
     public static IReadOnlyList<SelfTestResult> RunSelfTests(this Gpu gpu)
     {
         ArgumentNullException.ThrowIfNull(gpu);
@@ -25,6 +25,7 @@ public static class GpuSelfTests
             gpu.Mm.Free(scratch);
         }
 
+        results.AddRange(Bar1SelfTests.Run(gpu));
         return results;
     }
 }

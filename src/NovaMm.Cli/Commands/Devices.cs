@@ -22,7 +22,7 @@ internal static class Devices
             throw new CliError(FirstLine(e.Message));
         }
 
-        return (hw, Gpu.Boot(hw.Bar0, hw.Gsp));
+        return (hw, Gpu.Boot(hw.Bar0, hw.Bar1, hw.Gsp));
     }
 
     /// <summary>The options for a chip name and size strings (null = defaults).</summary>

@@ -15,7 +15,7 @@ public class GpuBootTests
     public void Every_chip_boots_and_identifies_itself(string name)
     {
         var hw = new SimulatedGpu(new SimulatedGpuOptions { Chip = ChipCatalog.Get(name) });
-        var gpu = Gpu.Boot(hw.Bar0, hw.Gsp);
+        var gpu = Gpu.Boot(hw.Bar0, hw.Bar1, hw.Gsp);
         Assert.Equal(name, gpu.Chip.Name);
         Assert.Equal("A1", gpu.Identity.Revision);
         Assert.Equal(hw.Vram.Size, gpu.VramSizeFromRegister);
@@ -32,7 +32,7 @@ public class GpuBootTests
     public void Large_boards_boot_sparsely(string chip, ulong gib)
     {
         var hw = new SimulatedGpu(new SimulatedGpuOptions { Chip = ChipCatalog.Get(chip), VramSize = gib << 30 });
-        var gpu = Gpu.Boot(hw.Bar0, hw.Gsp);
+        var gpu = Gpu.Boot(hw.Bar0, hw.Bar1, hw.Gsp);
         Assert.Equal(gib << 30, gpu.FbLayout.TotalFbEnd);
         Assert.True(hw.Vram.ResidentBytes < (1UL << 20));
     }
@@ -43,7 +43,7 @@ public class GpuBootTests
         var hw = new SimulatedGpu();
         var bar0 = new RecordingBar0(hw.Bar0);
         bar0.ReadOverrides[NV_PMC_BOOT_42.Offset] = new NV_PMC_BOOT_42(0).WithChipId(0x1C4).Raw;
-        var e = Assert.Throws<NovaMmException>(() => Gpu.Boot(bar0, hw.Gsp));
+        var e = Assert.Throws<NovaMmException>(() => Gpu.Boot(bar0, hw.Bar1, hw.Gsp));
         Assert.Equal(ErrorCode.NoDevice, e.Code);
         Assert.Contains("0x1c4", e.Message);
         Assert.False(hw.GspModel.Booted); // identification comes before the GSP is touched
@@ -55,7 +55,7 @@ public class GpuBootTests
         var hw = new SimulatedGpu(new SimulatedGpuOptions { VramSize = 8UL << 30 });
         var bar0 = new RecordingBar0(hw.Bar0);
         bar0.ReadOverrides[NV_USABLE_FB_SIZE_IN_MB.Offset] = 4096; // VBIOS says 4 GiB, GSP reports 8
-        var e = Assert.Throws<NovaMmException>(() => Gpu.Boot(bar0, hw.Gsp));
+        var e = Assert.Throws<NovaMmException>(() => Gpu.Boot(bar0, hw.Bar1, hw.Gsp));
         Assert.Contains("NV_USABLE_FB_SIZE_IN_MB", e.Message);
         Assert.Contains("0x100000000", e.Message);
     }

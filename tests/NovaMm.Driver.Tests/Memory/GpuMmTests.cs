@@ -12,7 +12,7 @@ namespace NovaMm.Driver.Tests.Memory;
 public class GpuMmTests
 {
     private static Gpu Boot(string chip = "GA102") =>
-        Gpu.Boot(new SimulatedGpu(new SimulatedGpuOptions { Chip = ChipCatalog.Get(chip) }) is var hw ? hw.Bar0 : null!, hw.Gsp);
+        Gpu.Boot(new SimulatedGpu(new SimulatedGpuOptions { Chip = ChipCatalog.Get(chip) }) is var hw ? hw.Bar0 : null!, hw.Bar1, hw.Gsp);
 
     [Theory]
     [InlineData("TU117")]
@@ -120,7 +120,8 @@ public class GpuMmTests
         var gpu = Boot();
         var free = gpu.Mm.FreeBytes;
         Assert.All(gpu.RunSelfTests(), r => Assert.True(r.Passed, r.Detail));
-        Assert.Equal(free, gpu.Mm.FreeBytes);
-        Assert.Equal(1, gpu.Mm.Allocations);
+        Assert.Equal(free, gpu.Mm.FreeBytes); // scratch, test pages and BAR1 page tables all returned
+        Assert.Empty(gpu.BarUser.Vmm.Mappings);
+        Assert.Equal(0, gpu.BarUser.Vmm.PageTablePages);
     }
 }

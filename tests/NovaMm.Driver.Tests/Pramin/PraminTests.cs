@@ -183,7 +183,7 @@ public class PraminTests
     public void Self_tests_pass_on_every_chip(string chip)
     {
         var hw = new SimulatedGpu(new SimulatedGpuOptions { Chip = ChipCatalog.Get(chip) });
-        var gpu = Gpu.Boot(hw.Bar0, hw.Gsp);
+        var gpu = Gpu.Boot(hw.Bar0, hw.Bar1, hw.Gsp);
         var results = gpu.RunSelfTests();
         Assert.True(results.Count >= 8);
         Assert.All(results, r => Assert.True(r.Passed, $"{r.Name}: {r.Detail}"));
@@ -194,7 +194,7 @@ public class PraminTests
     {
         // A PRAMIN whose window register is ignored (always VRAM 0) must fail the window-move test.
         var hw = new SimulatedGpu();
-        var gpu = Gpu.Boot(hw.Bar0, hw.Gsp);
+        var gpu = Gpu.Boot(hw.Bar0, hw.Bar1, hw.Gsp);
         var broken = new BrokenWindowBar0(hw.Bar0, hw.Chip.PraminWindow.RegisterOffset);
         var pramin = new Driver.Pramin.Pramin(broken, hw.Chip.PraminWindow, gpu.FbLayout.TotalFbEnd);
         var results = PraminSelfTests.Run(pramin, new VramRange(new VramAddress(0x100_0000), PraminSelfTests.ScratchSize));

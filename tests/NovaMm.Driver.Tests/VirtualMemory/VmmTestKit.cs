@@ -12,7 +12,7 @@ internal sealed class VmmTestKit
     public VmmTestKit(string chip = "GA102", ulong? vram = null, int invalidatePolls = 1)
     {
         Hw = new SimulatedGpu(new SimulatedGpuOptions { Chip = ChipCatalog.Get(chip), VramSize = vram, InvalidatePolls = invalidatePolls });
-        Gpu = Gpu.Boot(Hw.Bar0, Hw.Gsp, TimeSpan.FromMilliseconds(50));
+        Gpu = Gpu.Boot(Hw.Bar0, Hw.Bar1, Hw.Gsp, TimeSpan.FromMilliseconds(50));
     }
 
     public SimulatedGpu Hw { get; }
