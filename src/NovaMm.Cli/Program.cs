@@ -38,6 +38,11 @@ internal static class Program
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error });
         }
+        catch (Shell.ScriptFailure e)
+        {
+            error.WriteLine(e.Message);
+            return UsageError;
+        }
         catch (Exception e) when (e is CliError or ArgumentException or FormatException or NovaMmException or IOException or InvalidDataException)
         {
             error.WriteLine($"novamm: {Devices.FirstLine(e.Message)}");
@@ -52,6 +57,7 @@ internal static class Program
             ChipsCommand.Create(),
             BootCommand.Create(),
             SelfTestCommand.Create(),
+            Shell.ShellCommand.Create(),
         };
         return root;
     }

@@ -7,8 +7,11 @@ namespace NovaMm.Cli.Output;
 /// <summary>JSON helpers: addresses and sizes are <c>0x</c> lowercase hex strings (spec/shell.md).</summary>
 internal static class Json
 {
-    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    /// <summary>One-line JSON, without escaping quotes and non-ASCII text needlessly.</summary>
+    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Indented JSON for reports.</summary>
+    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>A hex string node.</summary>
     public static JsonNode Hex(ulong value) => JsonValue.Create(Spec.Addresses.Hex.Format(value))!;
