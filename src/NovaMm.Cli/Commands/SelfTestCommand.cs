@@ -28,10 +28,14 @@ internal static class SelfTestCommand
             var chips = r.GetValue(all) ? ChipCatalog.All.Select(c => c.Name).ToList() : [r.GetValue(chip) ?? ChipCatalog.Default.Name];
             var failed = 0;
             var total = 0;
-            foreach (var name in chips)
+            var perChip = Output.ProgressBar.Run(chips, "self-tests", name =>
             {
                 var (_, gpu) = Devices.Boot(name, r.GetValue(all) ? null : r.GetValue(vram), r.GetValue(all) ? null : r.GetValue(bar1));
-                foreach (var result in gpu.RunSelfTests())
+                return (Chip: name, Results: gpu.RunSelfTests());
+            }, name => name);
+            foreach (var (name, results) in perChip)
+            {
+                foreach (var result in results)
                 {
                     total++;
                     failed += result.Passed ? 0 : 1;

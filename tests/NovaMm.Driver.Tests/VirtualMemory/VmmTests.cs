@@ -258,6 +258,27 @@ public class VmmTests
     }
 
     [Fact]
+    public void The_rollback_snapshot_sees_a_leaked_page_and_a_changed_entry()
+    {
+        // Negative control for the rollback tests: the snapshot must notice what a broken rollback would leave.
+        var kit = new VmmTestKit();
+        using var vmm = kit.NewVmm();
+        var snap = kit.Snapshot(vmm);
+        var leaked = kit.Gpu.Mm.AllocatePage();
+        Assert.NotEqual(snap, kit.Snapshot(vmm));
+        kit.Gpu.Mm.Free(leaked);
+        Assert.Equal(snap, kit.Snapshot(vmm));
+        var old = kit.Hw.Vram.Read64(vmm.Pdb.Value);
+        kit.Hw.Vram.Write64(vmm.Pdb.Value, 0x2);
+        Assert.NotEqual(snap, kit.Snapshot(vmm));
+        kit.Hw.Vram.Write64(vmm.Pdb.Value, old);
+        var prep = vmm.Prepare(new MapRequest { Size = 4096, Va = new GpuVa(0x1000) });
+        Assert.NotEqual(snap, kit.Snapshot(vmm));
+        prep.Dispose();
+        Assert.Equal(snap, kit.Snapshot(vmm));
+    }
+
+    [Fact]
     public void A_flush_timeout_during_map_or_unmap_rolls_back()
     {
         var kit = new VmmTestKit();
