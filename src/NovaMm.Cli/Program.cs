@@ -52,6 +52,7 @@ internal static class Program
             ChipsCommand.Create(),
             BootCommand.Create(),
             SelfTestCommand.Create(),
+            PteCommand.Create(),
         };
         return root;
     }
