@@ -53,6 +53,7 @@ internal static class Program
             BootCommand.Create(),
             SelfTestCommand.Create(),
             PteCommand.Create(),
+            RenderCommand.Create(),
         };
         return root;
     }
