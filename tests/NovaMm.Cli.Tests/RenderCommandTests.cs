@@ -90,6 +90,28 @@ public partial class RenderCommandTests
         Assert.Contains("coalesced", html);
     }
 
+    [Fact]
+    public void Worst_case_fragmentation_stays_bounded()
+    {
+        // 192 GiB where the first 1.5 GiB alternate 4 KiB allocations and free pages: 196608 stretches.
+        const ulong total = 192UL << 30;
+        var segments = new List<Segment>();
+        var a = 0UL;
+        for (var i = 0; i < 196_608; i++, a += 4096)
+        {
+            segments.Add(i % 2 == 0 ? new Segment(a, a + 4096, Owner.Allocation, -1, "a") : new Segment(a, a + 4096, Owner.Free, 0, "f"));
+        }
+
+        segments.Add(new Segment(a, total, Owner.Free, 30, "rest"));
+        var html = HtmlPage.Build(new PageModel("t", "c", "s", null, "", []), new VramPicture(total, segments, []));
+
+        // Per map row at most about 2 x Width / MinWidth rects; two maps of 8 rows.
+        var bound = 2 * 8 * (int)((2 * HtmlPage.Width / HtmlPage.MinWidth) + 8);
+        var rects = Regex.Count(html, "<rect class=\"block ");
+        Assert.InRange(rects, 100, bound);
+        Assert.Contains("class=\"block allocation coalesced\"", html);
+    }
+
     [Theory]
     [InlineData("--out FILE.html is required", "render")]
     [InlineData("unknown scenario 'nope'", "render", "--scenario", "nope", "--out", "/tmp/x.html")]

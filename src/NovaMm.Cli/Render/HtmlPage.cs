@@ -289,7 +289,7 @@ internal static class HtmlPage
             svg.map { display: block; margin: 0.5em 0; }
             .row-label { font: 11px ui-monospace, monospace; fill: #555; }
             .row-bg { fill: #f4f4f4; }
-            rect.block { stroke: none; } rect.block:hover { stroke: #000; stroke-width: 1; }
+            rect.block { stroke: #fff; stroke-width: 0.6; } rect.block.coalesced { stroke: none; } rect.block:hover { stroke: #000; stroke-width: 1; }
             rect.coalesced { opacity: 0.85; }
             .gsp { fill: #8e44ad; } .page-table { fill: #e67e22; } .allocation { fill: #2980b9; } .reserved { fill: #7f8c8d; }
             .unmapped { fill: #e8e8e8; } .mapping { fill: #2c3e50; }

@@ -52,7 +52,8 @@ internal sealed record NamedAllocation(string Name, VramAllocation Allocation);
 /// </summary>
 internal sealed class VramPicture
 {
-    private VramPicture(ulong total, IReadOnlyList<Segment> segments, IReadOnlyList<string> problems)
+    /// <summary>A picture from ready-made segments (sorted, non-overlapping); tests use it for synthetic worst cases.</summary>
+    internal VramPicture(ulong total, IReadOnlyList<Segment> segments, IReadOnlyList<string> problems)
     {
         Total = total;
         Segments = segments;
