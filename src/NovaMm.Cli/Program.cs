@@ -58,6 +58,8 @@ internal static class Program
             BootCommand.Create(),
             SelfTestCommand.Create(),
             Shell.ShellCommand.Create(),
+            PteCommand.Create(),
+            RenderCommand.Create(),
         };
         return root;
     }
