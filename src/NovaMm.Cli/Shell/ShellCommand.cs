@@ -47,20 +47,13 @@ internal static class ShellCommand
             List<ShellLine>? parsed = null;
             if (lines is not null)
             {
-                parsed = [];
-                for (var i = 0; i < lines.Length; i++)
+                try
                 {
-                    try
-                    {
-                        if (ShellSyntax.Parse(lines[i], i + 1) is { } l)
-                        {
-                            parsed.Add(l);
-                        }
-                    }
-                    catch (ShellError e)
-                    {
-                        return Fail(name, i + 1, FirstWord(lines[i]), e.Message, asJson);
-                    }
+                    parsed = ShellSession.ParseScript(name, lines);
+                }
+                catch (ScriptFailure f)
+                {
+                    return Fail(name, f.Line, f.Command, f.Detail, asJson);
                 }
             }
 
@@ -152,13 +145,13 @@ internal static class ShellCommand
             AnsiConsole.Console.Profile.Out.Writer.WriteLine(new JsonObject { ["cmd"] = cmd, ["line"] = line, ["error"] = message }.ToJsonString(Output.Json.Compact));
         }
 
-        throw new ScriptFailure($"{script}:{line}: {message}");
+        throw new ScriptFailure(script, line, cmd, message);
     }
 
     private static bool IsCommandError(Exception e) =>
         e is ShellError or ArgumentException or NovaMmException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException;
 
-    private static string FirstWord(string text) => text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+    internal static string FirstWord(string text) => text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
 
     private static string[] ReadAll(TextReader reader)
     {
@@ -173,4 +166,15 @@ internal static class ShellCommand
 }
 
 /// <summary>A script stopped at a failing line; the message is <c>SCRIPT:LINE: message</c>.</summary>
-internal sealed class ScriptFailure(string message) : Exception(message);
+/// <param name="script">The script's name (<c>-</c> for standard input).</param>
+/// <param name="line">The failing line.</param>
+/// <param name="command">The line's command word.</param>
+/// <param name="detail">What went wrong.</param>
+internal sealed class ScriptFailure(string script, int line, string command, string detail) : Exception($"{script}:{line}: {detail}")
+{
+    public int Line { get; } = line;
+
+    public string Command { get; } = command;
+
+    public string Detail { get; } = detail;
+}

@@ -41,7 +41,51 @@ internal sealed class ShellSession
 
     public Gpu Gpu { get; }
 
+    /// <summary>The named allocations now live.</summary>
+    public IReadOnlyDictionary<string, VramAllocation> Allocations => _allocations;
+
+    /// <summary>The address spaces, <c>bar1</c> first.</summary>
+    public IReadOnlyDictionary<string, Vmm> Vmms => _vmms;
+
     private MmuFormat Format => Gpu.Chip.Format;
+
+    /// <summary>Runs every line of a parsed script; the first failure stops it with <c>SCRIPT:LINE: message</c>.</summary>
+    public void RunQuietly(string script, IEnumerable<ShellLine> lines)
+    {
+        foreach (var l in lines)
+        {
+            try
+            {
+                Execute(l);
+            }
+            catch (Exception e) when (e is ShellError or ArgumentException or NovaMmException or InvalidOperationException or IOException)
+            {
+                throw new ScriptFailure(script, l.Line, l.Name, Commands.Devices.FirstLine(e.Message));
+            }
+        }
+    }
+
+    /// <summary>Parses a whole script (syntax only); the first bad line stops it with <c>SCRIPT:LINE: message</c>.</summary>
+    public static List<ShellLine> ParseScript(string script, IReadOnlyList<string> lines)
+    {
+        var parsed = new List<ShellLine>();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            try
+            {
+                if (ShellSyntax.Parse(lines[i], i + 1) is { } l)
+                {
+                    parsed.Add(l);
+                }
+            }
+            catch (ShellError e)
+            {
+                throw new ScriptFailure(script, i + 1, ShellCommand.FirstWord(lines[i]), e.Message);
+            }
+        }
+
+        return parsed;
+    }
 
     public ShellOutput Execute(ShellLine l) => l.Name switch
     {
