@@ -116,7 +116,7 @@ public static class BuddyInvariants
         return false;
     }
 
-    private static void CheckTree(FreeTree tree, int t, int o)
+    internal static void CheckTree(FreeTree tree, int t, int o)
     {
         if (tree.Root is null)
         {
