@@ -36,7 +36,8 @@ public sealed class GpuBuddy
     internal readonly FreeTree[][] FreeTrees;
     internal readonly BuddyBlock[] Roots;
     private readonly int _chunkShift;
-    private readonly Stack<BuddyBlock> _dfs = new();
+    private readonly BlockStack _dfs = new();
+    private readonly List<BuddyBlock> _rangeScratch = [];
     private string _lastError = string.Empty;
     private bool _finished;
 
@@ -649,7 +650,7 @@ public sealed class GpuBuddy
     {
         ulong reqSize = ChunkSize << order;
         end = unchecked(end - 1);
-        Stack<BuddyBlock> dfs = _dfs;
+        BlockStack dfs = _dfs;
         dfs.Clear();
         for (int i = Roots.Length - 1; i >= 0; i--)
         {
@@ -657,7 +658,7 @@ public sealed class GpuBuddy
         }
 
         bool needsClear = (flags & BuddyFlags.Clear) != 0;
-        while (dfs.TryPop(out BuddyBlock? block))
+        while (dfs.Pop() is { } block)
         {
             if (block.Ord < order)
             {
@@ -829,13 +830,14 @@ public sealed class GpuBuddy
     /// <summary>Exact-range walk (<c>__alloc_range</c>) over the blocks already pushed on <see cref="_dfs"/>.</summary>
     private int AllocRange(ulong start, ulong size, List<BuddyBlock> blocks, bool keepOnEnospc, out ulong totalOnErr)
     {
-        Stack<BuddyBlock> dfs = _dfs;
+        BlockStack dfs = _dfs;
         ulong total = 0;
-        var allocated = new List<BuddyBlock>();
+        List<BuddyBlock> allocated = _rangeScratch; // never re-entered: copied out or freed before returning
+        allocated.Clear();
         ulong end = unchecked(start + size - 1);
         int err;
         totalOnErr = 0;
-        while (dfs.TryPop(out BuddyBlock? block))
+        while (dfs.Pop() is { } block)
         {
             ulong blockStart = block.Off;
             ulong blockEnd = unchecked(blockStart + BlockSize(block) - 1);
@@ -889,6 +891,7 @@ public sealed class GpuBuddy
         }
 
         blocks.AddRange(allocated);
+        allocated.Clear();
         return Success;
 
     ErrFree:
@@ -896,6 +899,7 @@ public sealed class GpuBuddy
         if (keepOnEnospc)
         {
             blocks.AddRange(allocated);
+            allocated.Clear();
             totalOnErr = total;
         }
         else
@@ -1155,7 +1159,8 @@ public sealed class GpuBuddy
             return InvalidArg($"size 0x{originalSize:x} (rounded to 0x{size:x}) exceeds the largest block or the managed size 0x{Size:x}");
         }
 
-        var allocated = new List<BuddyBlock>();
+        // The caller's list is new and empty, so blocks go straight into it (the kernel splices its local list at the end).
+        List<BuddyBlock> allocated = blocks;
         while (true)
         {
             order = Math.Min(order, FlsMinus1(pages));
@@ -1234,7 +1239,6 @@ public sealed class GpuBuddy
             }
         }
 
-        blocks.AddRange(allocated);
         return Success;
     }
 }
