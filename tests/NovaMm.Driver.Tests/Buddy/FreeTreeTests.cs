@@ -99,4 +99,33 @@ public sealed class FreeTreeTests
             }
         }
     }
+
+    [Fact]
+    public void InvariantCheckerDetectsCorruption()
+    {
+        static GpuBuddy Fresh()
+        {
+            var mm = new GpuBuddy(64 * 1024, 4096);
+            mm.Alloc(0, 0, 4096, 4096);
+            BuddyInvariants.Check(mm);
+            return mm;
+        }
+
+        GpuBuddy a = Fresh();
+        a.FreeTrees[GpuBuddy.DirtyTree][0].Root!.ClearBit = true; // free block in the wrong tree
+        Assert.Throws<InvalidOperationException>(() => BuddyInvariants.Check(a));
+
+        GpuBuddy b = Fresh();
+        b.FreeTrees[GpuBuddy.DirtyTree][3].Root!.RbRed = true; // red root
+        Assert.Throws<InvalidOperationException>(() => BuddyInvariants.Check(b));
+
+        GpuBuddy c = Fresh();
+        c.FreeTrees[GpuBuddy.DirtyTree][2].Root!.SubtreeMaxAlignment = 3; // stale augmentation
+        Assert.Throws<InvalidOperationException>(() => BuddyInvariants.Check(c));
+
+        GpuBuddy d = Fresh();
+        BuddyBlock node = d.FreeTrees[GpuBuddy.DirtyTree][1].Root!;
+        d.FreeTrees[GpuBuddy.DirtyTree][1].Remove(node); // free block missing from its tree
+        Assert.Throws<InvalidOperationException>(() => BuddyInvariants.Check(d));
+    }
 }
