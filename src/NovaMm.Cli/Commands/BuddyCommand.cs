@@ -95,6 +95,11 @@ internal static class BuddyCommand
             error.WriteLine($"{path}: {e.Message}");
             return 2;
         }
+        catch (Exception e) when (e is NovaMm.Driver.Buddy.BuddyException or InvalidOperationException or ArgumentException)
+        {
+            error.WriteLine($"{path}: {e.Message}");
+            return 2;
+        }
     }
 
     /// <summary>Generates a trace; returns the process exit status.</summary>
