@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace NovaMm.Driver.Buddy;
@@ -13,6 +14,8 @@ namespace NovaMm.Driver.Buddy;
 /// adds <see cref="BaseOffset"/> as nova's Rust binding does.
 /// </summary>
 /// <remarks>
+/// The hot paths are marked <see cref="MethodImplOptions.AggressiveOptimization"/>: they are compiled fully optimised on
+/// first use instead of starting in tier-0 code, which matters for short-lived tools and the first allocations at boot.
 /// Not thread-safe: as in the kernel, the caller holds one lock around every call (it guards all of the allocator's
 /// state: trees, blocks, counters). A failed call changes no allocation and no <see cref="Avail"/>; a failed allocation
 /// may leave the force-merges it did (spec/buddy-trace.md), a failed trim changes nothing.
@@ -270,6 +273,7 @@ public sealed class GpuBuddy
     /// (spec/peers.md §1.4 Reset-clear).
     /// </summary>
     /// <param name="isClear">True to mark free memory clear, false to mark it dirty.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ResetClear(bool isClear)
     {
         ThrowIfFinished();
@@ -474,6 +478,7 @@ public sealed class GpuBuddy
         b.Right = null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SplitBlock(BuddyBlock b)
     {
         int childOrder = b.Ord - 1;
@@ -493,6 +498,7 @@ public sealed class GpuBuddy
     }
 
     /// <summary>Merges upward while the buddy is free (same clear state unless forced) and inserts the survivor.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int FreeMerge(BuddyBlock block, bool forceMerge)
     {
         BuddyBlock? parent;
@@ -557,6 +563,7 @@ public sealed class GpuBuddy
         blocks.Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ForceMerge(ulong start, ulong end, int minOrder)
     {
         if (minOrder == 0)
@@ -646,6 +653,7 @@ public sealed class GpuBuddy
     // The kernel's fls() takes a 32-bit unsigned int: callers pass 64-bit page counts, which are truncated.
     private static uint FlsMinus1(ulong pages) => unchecked((uint)(32 - BitOperations.LeadingZeroCount((uint)pages)) - 1u);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? AllocRangeBias(ulong start, ulong end, int order, BuddyFlags flags, bool fallback)
     {
         ulong reqSize = ChunkSize << order;
@@ -738,6 +746,7 @@ public sealed class GpuBuddy
         return max;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? AllocFromFreeTree(int order, BuddyFlags flags)
     {
         int tree = (flags & BuddyFlags.Clear) != 0 ? ClearTree : DirtyTree;
@@ -791,6 +800,7 @@ public sealed class GpuBuddy
         return block;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? OffsetAlignedAllocation(ulong size, ulong minBlockSize, BuddyFlags flags)
     {
         int alignment = BitOperations.Log2(minBlockSize);
@@ -828,6 +838,7 @@ public sealed class GpuBuddy
     }
 
     /// <summary>Exact-range walk (<c>__alloc_range</c>) over the blocks already pushed on <see cref="_dfs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AllocRange(ulong start, ulong size, List<BuddyBlock> blocks, bool keepOnEnospc, out ulong totalOnErr)
     {
         BlockStack dfs = _dfs;
@@ -921,6 +932,7 @@ public sealed class GpuBuddy
         return AllocRange(start, size, blocks, keepOnEnospc, out totalOnErr);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AllocContigTryHarder(ulong size, ulong minBlockSize, List<BuddyBlock> blocks)
     {
         ulong modifySize = 1UL << BitOperations.Log2(size);
@@ -979,6 +991,7 @@ public sealed class GpuBuddy
         return Enospc;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int BlockTrim(ulong? start, ulong newSize, List<BuddyBlock> blocks)
     {
         if (blocks.Count != 1)
@@ -1089,6 +1102,7 @@ public sealed class GpuBuddy
         return Einval;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AllocBlocks(ulong start, ulong end, ulong size, ulong minBlockSize, List<BuddyBlock> blocks, BuddyFlags flags)
     {
         if (size < ChunkSize)
