@@ -148,7 +148,13 @@ public sealed class GpuBuddy
     {
         if (!TryAlloc(start, end, size, minBlockSize, flags, out List<BuddyBlock>? blocks, out BuddyErrorCode error))
         {
-            throw new BuddyException(error, _lastError);
+            string message = error switch
+            {
+                BuddyErrorCode.Einval => _lastError,
+                BuddyErrorCode.Enospc => $"no space for 0x{size:x} bytes (min block 0x{minBlockSize:x}, flags {flags})",
+                _ => "out of memory",
+            };
+            throw new BuddyException(error, message);
         }
 
         return blocks;
@@ -178,13 +184,6 @@ public sealed class GpuBuddy
         {
             blocks = null;
             error = (BuddyErrorCode)(-err);
-            if (err != Einval)
-            {
-                _lastError = err == Enospc
-                    ? $"no space for 0x{size:x} bytes (min block 0x{minBlockSize:x}, flags {flags})"
-                    : "out of memory";
-            }
-
             return false;
         }
 
