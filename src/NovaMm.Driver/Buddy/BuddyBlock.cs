@@ -42,6 +42,9 @@ public sealed class BuddyBlock
     // Scratch mark used while validating a free list.
     internal bool Pending;
 
+    // Stamp of the last invariant check that found this node in a free tree.
+    internal long CheckStamp;
+
     internal BuddyBlock(GpuBuddy owner, BuddyBlock? parent, int order, ulong offset)
     {
         Owner = owner;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace NovaMm.Driver.Buddy;
 
@@ -9,12 +10,26 @@ namespace NovaMm.Driver.Buddy;
 /// </summary>
 public static class BuddyInvariants
 {
+    private static long s_stamp;
+
     /// <summary>Checks every invariant; throws on the first violation.</summary>
     /// <param name="mm">The allocator to check.</param>
     /// <exception cref="InvalidOperationException">An invariant does not hold; the message says which.</exception>
     public static void Check(GpuBuddy mm)
     {
         ArgumentNullException.ThrowIfNull(mm);
+        long stamp = Interlocked.Increment(ref s_stamp);
+        ulong treeNodes = 0;
+        for (int t = 0; t < 2; t++)
+        {
+            for (int o = 0; o <= mm.MaxOrder; o++)
+            {
+                FreeTree tree = mm.FreeTrees[t][o];
+                CheckTree(tree, t, o, stamp);
+                treeNodes += tree.Count;
+            }
+        }
+
         IReadOnlyList<BuddyBlock> roots = mm.RootBlocks;
         Require(roots.Count == BitOperations.PopCount(mm.Size), $"n_roots {roots.Count} != popcount(size 0x{mm.Size:x})");
         Require(mm.ClearAvail <= mm.Avail && mm.Avail <= mm.Size, $"need clear_avail 0x{mm.ClearAvail:x} <= avail 0x{mm.Avail:x} <= size 0x{mm.Size:x}");
@@ -22,7 +37,7 @@ public static class BuddyInvariants
         ulong expectOffset = 0;
         ulong freeBytes = 0;
         ulong clearBytes = 0;
-        var freeCount = new ulong[2, mm.MaxOrder + 1];
+        ulong freeBlocks = 0;
         var stack = new Stack<BuddyBlock>();
         for (int i = 0; i < roots.Count; i++)
         {
@@ -74,9 +89,11 @@ public static class BuddyInvariants
                         clearBytes += size;
                     }
 
-                    freeCount[b.ClearBit ? GpuBuddy.ClearTree : GpuBuddy.DirtyTree, b.Ord]++;
-                    Require(InTree(mm.FreeTrees[b.ClearBit ? GpuBuddy.ClearTree : GpuBuddy.DirtyTree][b.Ord], b),
-                        $"free block 0x{b.Off:x} (order {b.Ord}, clear {b.ClearBit}) is not in its free tree");
+                    freeBlocks++;
+
+                    // The tree walk stamped every node it found and checked that the node's order and clear flag
+                    // match its tree, so a stamped free block sits in its own tree.
+                    Require(b.CheckStamp == stamp, $"free block 0x{b.Off:x} (order {b.Ord}, clear {b.ClearBit}) is not in its free tree");
                     break;
                 case BlockState.Allocated:
                     Require(b.Left is null && b.Right is null, $"allocated block 0x{b.Off:x} has children");
@@ -89,34 +106,13 @@ public static class BuddyInvariants
         Require(freeBytes == mm.Avail, $"free blocks sum to 0x{freeBytes:x}, avail is 0x{mm.Avail:x}");
         Require(clearBytes == mm.ClearAvail, $"clear free blocks sum to 0x{clearBytes:x}, clear_avail is 0x{mm.ClearAvail:x}");
 
-        for (int t = 0; t < 2; t++)
-        {
-            for (int o = 0; o <= mm.MaxOrder; o++)
-            {
-                FreeTree tree = mm.FreeTrees[t][o];
-                Require(tree.Count == freeCount[t, o], $"tree ({t},{o}) counts {tree.Count}, blocks found {freeCount[t, o]}");
-                CheckTree(tree, t, o);
-            }
-        }
+        Require(freeBlocks == treeNodes, $"the free trees hold {treeNodes} nodes, the buddy tree has {freeBlocks} free blocks");
     }
 
-    private static bool InTree(FreeTree tree, BuddyBlock b)
-    {
-        BuddyBlock? n = tree.Root;
-        while (n is not null)
-        {
-            if (n == b)
-            {
-                return true;
-            }
+    /// <summary>Checks one free tree: red-black properties, key order, parent links, node state, augmentation.</summary>
+    internal static void CheckTree(FreeTree tree, int t, int o) => CheckTree(tree, t, o, Interlocked.Increment(ref s_stamp));
 
-            n = b.Off < n.Off ? n.RbLeft : n.RbRight;
-        }
-
-        return false;
-    }
-
-    private static void CheckTree(FreeTree tree, int t, int o)
+    private static void CheckTree(FreeTree tree, int t, int o, long stamp)
     {
         if (tree.Root is null)
         {
@@ -126,12 +122,12 @@ public static class BuddyInvariants
         Require(!tree.Root.RbRed, $"tree ({t},{o}) root is red");
         Require(tree.Root.RbParent is null, $"tree ({t},{o}) root has a parent");
         ulong count = 0;
-        Walk(tree.Root, t, o, ulong.MinValue, ulong.MaxValue, ref count);
+        Walk(tree.Root, t, o, ulong.MinValue, ulong.MaxValue, stamp, ref count);
         Require(count == tree.Count, $"tree ({t},{o}) holds {count} nodes, count says {tree.Count}");
     }
 
     // Returns the black height.
-    private static int Walk(BuddyBlock? n, int t, int o, ulong lo, ulong hi, ref ulong count)
+    private static int Walk(BuddyBlock? n, int t, int o, ulong lo, ulong hi, long stamp, ref ulong count)
     {
         if (n is null)
         {
@@ -139,6 +135,7 @@ public static class BuddyInvariants
         }
 
         count++;
+        n.CheckStamp = stamp;
         Require(n.State == BlockState.Free, $"tree ({t},{o}) holds non-free block 0x{n.Off:x}");
         Require(n.Ord == o && (n.ClearBit ? 0 : 1) == t, $"block 0x{n.Off:x} (order {n.Ord}, clear {n.ClearBit}) is in tree ({t},{o})");
         Require(n.Off >= lo && n.Off <= hi, $"tree ({t},{o}) key 0x{n.Off:x} out of order");
@@ -157,8 +154,8 @@ public static class BuddyInvariants
             Require(n.RbRight.RbParent == n, $"tree ({t},{o}) parent link broken below 0x{n.Off:x}");
         }
 
-        int lh = Walk(n.RbLeft, t, o, lo, n.Off == 0 ? 0 : n.Off - 1, ref count);
-        int rh = Walk(n.RbRight, t, o, n.Off + 1, hi, ref count);
+        int lh = Walk(n.RbLeft, t, o, lo, n.Off == 0 ? 0 : n.Off - 1, stamp, ref count);
+        int rh = Walk(n.RbRight, t, o, n.Off + 1, hi, stamp, ref count);
         Require(lh == rh, $"tree ({t},{o}) black heights differ at 0x{n.Off:x}");
         int max = FreeTree.Alignment(n.Off);
         if (n.RbLeft is not null)
@@ -175,11 +172,32 @@ public static class BuddyInvariants
         return lh + (n.RbRed ? 0 : 1);
     }
 
-    private static void Require(bool condition, string message)
+    private static void Require(bool condition, [InterpolatedStringHandlerArgument(nameof(condition))] ref RequireMessage message)
     {
         if (!condition)
         {
-            throw new InvalidOperationException("buddy invariant violated: " + message);
+            throw new InvalidOperationException("buddy invariant violated: " + message.ToStringAndClear());
         }
+    }
+
+    /// <summary>Formats a <see cref="Require"/> message only when the condition fails (the checker runs after every step).</summary>
+    [InterpolatedStringHandler]
+    internal ref struct RequireMessage
+    {
+        private DefaultInterpolatedStringHandler _inner;
+
+        public RequireMessage(int literalLength, int formattedCount, bool condition, out bool shouldAppend)
+        {
+            shouldAppend = !condition;
+            _inner = shouldAppend ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+        }
+
+        public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+
+        public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+
+        public void AppendFormatted<T>(T value, string? format) => _inner.AppendFormatted(value, format);
+
+        public string ToStringAndClear() => _inner.ToStringAndClear();
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace NovaMm.Driver.Buddy;
 
@@ -40,6 +41,7 @@ internal sealed class FreeTree
         n.SubtreeMaxAlignment = m;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PropagateUp(BuddyBlock? n)
     {
         for (; n is not null; n = n.RbParent)
@@ -49,6 +51,7 @@ internal sealed class FreeTree
     }
 
     /// <summary>Inserts a free block (CLRS RB-INSERT).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Insert(BuddyBlock z)
     {
         BuddyBlock? y = null;
@@ -87,6 +90,7 @@ internal sealed class FreeTree
         InsertFixup(z);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InsertFixup(BuddyBlock z)
     {
         while (z.RbParent is { RbRed: true } p)
@@ -145,6 +149,7 @@ internal sealed class FreeTree
         Root!.RbRed = false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RotateLeft(BuddyBlock x)
     {
         BuddyBlock y = x.RbRight!;
@@ -174,6 +179,7 @@ internal sealed class FreeTree
         Recompute(x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RotateRight(BuddyBlock x)
     {
         BuddyBlock y = x.RbLeft!;
@@ -225,6 +231,7 @@ internal sealed class FreeTree
     }
 
     /// <summary>Removes a block from the tree (CLRS RB-DELETE with the in-order successor).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Remove(BuddyBlock z)
     {
         BuddyBlock? x;
@@ -288,6 +295,7 @@ internal sealed class FreeTree
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DeleteFixup(BuddyBlock? x, BuddyBlock? xParent)
     {
         while (x != Root && (x is null || !x.RbRed))
@@ -389,6 +397,7 @@ internal sealed class FreeTree
     }
 
     /// <summary>The in-order predecessor of <paramref name="n"/>, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static BuddyBlock? Prev(BuddyBlock n)
     {
         if (n.RbLeft is not null)
@@ -491,6 +500,7 @@ internal sealed class FreeTree
     /// The highest-offset block whose offset alignment is at least <paramref name="alignment"/>, or null; uses the
     /// subtree maxima, and finds the same block as a linear scan from the highest offset down.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public BuddyBlock? FindAligned(int alignment)
     {
         BuddyBlock? n = Root;

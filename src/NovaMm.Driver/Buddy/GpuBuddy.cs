@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace NovaMm.Driver.Buddy;
@@ -13,6 +14,8 @@ namespace NovaMm.Driver.Buddy;
 /// adds <see cref="BaseOffset"/> as nova's Rust binding does.
 /// </summary>
 /// <remarks>
+/// The hot paths are marked <see cref="MethodImplOptions.AggressiveOptimization"/>: they are compiled fully optimised on
+/// first use instead of starting in tier-0 code, which matters for short-lived tools and the first allocations at boot.
 /// Not thread-safe: as in the kernel, the caller holds one lock around every call (it guards all of the allocator's
 /// state: trees, blocks, counters). A failed call changes no allocation and no <see cref="Avail"/>; a failed allocation
 /// may leave the force-merges it did (spec/buddy-trace.md), a failed trim changes nothing.
@@ -36,7 +39,8 @@ public sealed class GpuBuddy
     internal readonly FreeTree[][] FreeTrees;
     internal readonly BuddyBlock[] Roots;
     private readonly int _chunkShift;
-    private readonly Stack<BuddyBlock> _dfs = new();
+    private readonly BlockStack _dfs = new();
+    private readonly List<BuddyBlock> _rangeScratch = [];
     private string _lastError = string.Empty;
     private bool _finished;
 
@@ -144,7 +148,13 @@ public sealed class GpuBuddy
     {
         if (!TryAlloc(start, end, size, minBlockSize, flags, out List<BuddyBlock>? blocks, out BuddyErrorCode error))
         {
-            throw new BuddyException(error, _lastError);
+            string message = error switch
+            {
+                BuddyErrorCode.Einval => _lastError,
+                BuddyErrorCode.Enospc => $"no space for 0x{size:x} bytes (min block 0x{minBlockSize:x}, flags {flags})",
+                _ => "out of memory",
+            };
+            throw new BuddyException(error, message);
         }
 
         return blocks;
@@ -174,13 +184,6 @@ public sealed class GpuBuddy
         {
             blocks = null;
             error = (BuddyErrorCode)(-err);
-            if (err != Einval)
-            {
-                _lastError = err == Enospc
-                    ? $"no space for 0x{size:x} bytes (min block 0x{minBlockSize:x}, flags {flags})"
-                    : "out of memory";
-            }
-
             return false;
         }
 
@@ -269,6 +272,7 @@ public sealed class GpuBuddy
     /// (spec/peers.md §1.4 Reset-clear).
     /// </summary>
     /// <param name="isClear">True to mark free memory clear, false to mark it dirty.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ResetClear(bool isClear)
     {
         ThrowIfFinished();
@@ -473,6 +477,7 @@ public sealed class GpuBuddy
         b.Right = null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SplitBlock(BuddyBlock b)
     {
         int childOrder = b.Ord - 1;
@@ -492,6 +497,7 @@ public sealed class GpuBuddy
     }
 
     /// <summary>Merges upward while the buddy is free (same clear state unless forced) and inserts the survivor.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int FreeMerge(BuddyBlock block, bool forceMerge)
     {
         BuddyBlock? parent;
@@ -556,6 +562,7 @@ public sealed class GpuBuddy
         blocks.Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ForceMerge(ulong start, ulong end, int minOrder)
     {
         if (minOrder == 0)
@@ -645,11 +652,12 @@ public sealed class GpuBuddy
     // The kernel's fls() takes a 32-bit unsigned int: callers pass 64-bit page counts, which are truncated.
     private static uint FlsMinus1(ulong pages) => unchecked((uint)(32 - BitOperations.LeadingZeroCount((uint)pages)) - 1u);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? AllocRangeBias(ulong start, ulong end, int order, BuddyFlags flags, bool fallback)
     {
         ulong reqSize = ChunkSize << order;
         end = unchecked(end - 1);
-        Stack<BuddyBlock> dfs = _dfs;
+        BlockStack dfs = _dfs;
         dfs.Clear();
         for (int i = Roots.Length - 1; i >= 0; i--)
         {
@@ -657,7 +665,7 @@ public sealed class GpuBuddy
         }
 
         bool needsClear = (flags & BuddyFlags.Clear) != 0;
-        while (dfs.TryPop(out BuddyBlock? block))
+        while (dfs.Pop() is { } block)
         {
             if (block.Ord < order)
             {
@@ -737,6 +745,7 @@ public sealed class GpuBuddy
         return max;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? AllocFromFreeTree(int order, BuddyFlags flags)
     {
         int tree = (flags & BuddyFlags.Clear) != 0 ? ClearTree : DirtyTree;
@@ -790,6 +799,7 @@ public sealed class GpuBuddy
         return block;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? OffsetAlignedAllocation(ulong size, ulong minBlockSize, BuddyFlags flags)
     {
         int alignment = BitOperations.Log2(minBlockSize);
@@ -827,15 +837,17 @@ public sealed class GpuBuddy
     }
 
     /// <summary>Exact-range walk (<c>__alloc_range</c>) over the blocks already pushed on <see cref="_dfs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AllocRange(ulong start, ulong size, List<BuddyBlock> blocks, bool keepOnEnospc, out ulong totalOnErr)
     {
-        Stack<BuddyBlock> dfs = _dfs;
+        BlockStack dfs = _dfs;
         ulong total = 0;
-        var allocated = new List<BuddyBlock>();
+        List<BuddyBlock> allocated = _rangeScratch; // never re-entered: copied out or freed before returning
+        allocated.Clear();
         ulong end = unchecked(start + size - 1);
         int err;
         totalOnErr = 0;
-        while (dfs.TryPop(out BuddyBlock? block))
+        while (dfs.Pop() is { } block)
         {
             ulong blockStart = block.Off;
             ulong blockEnd = unchecked(blockStart + BlockSize(block) - 1);
@@ -889,6 +901,7 @@ public sealed class GpuBuddy
         }
 
         blocks.AddRange(allocated);
+        allocated.Clear();
         return Success;
 
     ErrFree:
@@ -896,6 +909,7 @@ public sealed class GpuBuddy
         if (keepOnEnospc)
         {
             blocks.AddRange(allocated);
+            allocated.Clear();
             totalOnErr = total;
         }
         else
@@ -917,6 +931,7 @@ public sealed class GpuBuddy
         return AllocRange(start, size, blocks, keepOnEnospc, out totalOnErr);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AllocContigTryHarder(ulong size, ulong minBlockSize, List<BuddyBlock> blocks)
     {
         ulong modifySize = 1UL << BitOperations.Log2(size);
@@ -975,6 +990,7 @@ public sealed class GpuBuddy
         return Enospc;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int BlockTrim(ulong? start, ulong newSize, List<BuddyBlock> blocks)
     {
         if (blocks.Count != 1)
@@ -1085,6 +1101,7 @@ public sealed class GpuBuddy
         return Einval;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AllocBlocks(ulong start, ulong end, ulong size, ulong minBlockSize, List<BuddyBlock> blocks, BuddyFlags flags)
     {
         if (size < ChunkSize)
@@ -1155,7 +1172,8 @@ public sealed class GpuBuddy
             return InvalidArg($"size 0x{originalSize:x} (rounded to 0x{size:x}) exceeds the largest block or the managed size 0x{Size:x}");
         }
 
-        var allocated = new List<BuddyBlock>();
+        // The caller's list is new and empty, so blocks go straight into it (the kernel splices its local list at the end).
+        List<BuddyBlock> allocated = blocks;
         while (true)
         {
             order = Math.Min(order, FlsMinus1(pages));
@@ -1234,7 +1252,6 @@ public sealed class GpuBuddy
             }
         }
 
-        blocks.AddRange(allocated);
         return Success;
     }
 }

@@ -105,12 +105,12 @@ public sealed class GpuBuddyScenarioTests
         var rng = new Random(Seed(0x5a0e));
         for (int round = 0; round < 3; round++)
         {
-            int maxPagesLog = stress ? 21 : 13;
+            int maxPagesLog = stress ? 21 : 11;
             ulong pages = (ulong)rng.NextInt64(2, (1L << maxPagesLog) + 1);
             int e = rng.Next(0, System.Numerics.BitOperations.Log2(pages));
             ulong chunk = Ps << e;
             ulong mmSize = pages * Ps / chunk * chunk;
-            var mm = new CheckedBuddy(mmSize, chunk, checkEvery: 256);
+            var mm = new CheckedBuddy(mmSize, chunk, checkEvery: stress ? 4096 : 1);
             int[] orders = Enumerable.Range(0, mm.Mm.MaxOrder + 1).OrderBy(_ => rng.Next()).ToArray();
             foreach (int startOrder in orders)
             {

@@ -105,7 +105,7 @@ public sealed class BuddyTrace
         ulong chunk = 0;
         int lineNo = 0;
         int pos = 0;
-        while (pos <= text.Length)
+        while (pos < text.Length || (pos == text.Length && lineNo == 0))
         {
             int nl = text.IndexOf('\n', pos);
             int lineEnd = nl < 0 ? text.Length : nl;

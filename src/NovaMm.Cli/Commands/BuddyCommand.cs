@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using NovaMm.Driver.Buddy.Trace;
+
+namespace NovaMm.Cli.Commands;
+
+/// <summary>
+/// <c>novamm buddy</c>: tools for the GPU buddy allocator. <c>replay FILE [--bench]</c> replays a buddy trace
+/// (spec/buddy-trace.md) against <see cref="NovaMm.Driver.Buddy.GpuBuddy"/>; <c>gen</c> writes a seeded random trace.
+/// Errors print one line on stderr and exit with status 2.
+/// </summary>
+internal static class BuddyCommand
+{
+    /// <summary>Builds the <c>buddy</c> command with its <c>replay</c> and <c>gen</c> subcommands.</summary>
+    /// <returns>The command, ready to be added to the root command.</returns>
+    public static Command Create()
+    {
+        var file = new Argument<string>("FILE") { Description = "Buddy trace to replay (spec/buddy-trace.md)." };
+        var bench = new Option<bool>("--bench")
+        {
+            Description = "Parse the whole trace, replay it without output and print 'ops=N seconds=S ops_per_s=R'.",
+        };
+        var replay = new Command("replay", "Replay a buddy trace and print one line per operation plus the final 'end' line.")
+        {
+            file,
+            bench,
+        };
+        replay.SetAction(pr => Replay(
+            pr.GetValue(file)!,
+            pr.GetValue(bench),
+            pr.InvocationConfiguration.Output,
+            pr.InvocationConfiguration.Error));
+
+        var size = new Option<string>("--size") { Description = "Managed size in bytes (decimal or 0x hex).", Required = true };
+        var chunk = new Option<string>("--chunk") { Description = "Chunk size in bytes (default 0x1000).", DefaultValueFactory = _ => "0x1000" };
+        var ops = new Option<int>("--ops") { Description = "Number of operations (default 10000).", DefaultValueFactory = _ => 10000 };
+        var seed = new Option<int>("--seed") { Description = "Random seed (default 1).", DefaultValueFactory = _ => 1 };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the trace to this file instead of stdout." };
+        var gen = new Command("gen", "Write a seeded random buddy trace that mixes every flag, trims, cleared frees, reset_clear and invalid requests.")
+        {
+            size,
+            chunk,
+            ops,
+            seed,
+            output,
+        };
+        gen.SetAction(pr => Generate(
+            pr.GetValue(size)!,
+            pr.GetValue(chunk)!,
+            pr.GetValue(ops),
+            pr.GetValue(seed),
+            pr.GetValue(output),
+            pr.InvocationConfiguration.Output,
+            pr.InvocationConfiguration.Error));
+
+        return new Command("buddy", "GPU buddy allocator (Linux gpu_buddy port): trace replay and generation.")
+        {
+            replay,
+            gen,
+        };
+    }
+
+    /// <summary>Replays a trace file; returns the process exit status.</summary>
+    internal static int Replay(string path, bool bench, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            BuddyTrace trace = BuddyTrace.Load(path);
+            if (bench)
+            {
+                output.Write(BuddyTraceReplayer.Bench(trace).ToString() + "\n");
+                return 0;
+            }
+
+            if (ReferenceEquals(output, Console.Out))
+            {
+                using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+                BuddyTraceReplayer.Replay(trace, stdout);
+            }
+            else
+            {
+                BuddyTraceReplayer.Replay(trace, output);
+            }
+
+            return 0;
+        }
+        catch (BuddyTraceFormatException e)
+        {
+            error.WriteLine(e.Message);
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"{path}: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is NovaMm.Driver.Buddy.BuddyException or InvalidOperationException or ArgumentException)
+        {
+            error.WriteLine($"{path}: {e.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>Generates a trace; returns the process exit status.</summary>
+    internal static int Generate(string size, string chunk, int ops, int seed, string? outputPath, TextWriter output, TextWriter error)
+    {
+        if (!BuddyTrace.TryParseNumber(size, out ulong sizeValue))
+        {
+            error.WriteLine($"buddy gen: bad --size '{size}'");
+            return 2;
+        }
+
+        if (!BuddyTrace.TryParseNumber(chunk, out ulong chunkValue))
+        {
+            error.WriteLine($"buddy gen: bad --chunk '{chunk}'");
+            return 2;
+        }
+
+        if (ops < 0)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"buddy gen: --ops must not be negative, got {ops}"));
+            return 2;
+        }
+
+        try
+        {
+            string text = BuddyTraceGenerator.Generate(new BuddyTraceGeneratorOptions(sizeValue, chunkValue, ops, seed));
+            if (outputPath is null)
+            {
+                output.Write(text);
+            }
+            else
+            {
+                File.WriteAllText(outputPath, text);
+            }
+
+            return 0;
+        }
+        catch (NovaMm.Driver.Buddy.BuddyException e)
+        {
+            error.WriteLine($"buddy gen: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"buddy gen: {outputPath}: {e.Message}");
+            return 2;
+        }
+    }
+}
