@@ -58,6 +58,7 @@ internal static class Program
             BootCommand.Create(),
             SelfTestCommand.Create(),
             Shell.ShellCommand.Create(),
+            BuddyCommand.Create(),
             PteCommand.Create(),
             RenderCommand.Create(),
         };

@@ -112,10 +112,39 @@ public partial class RenderCommandTests
         Assert.Contains("class=\"block allocation coalesced\"", html);
     }
 
+    [Fact]
+    public void A_shell_script_drives_the_picture()
+    {
+        var dir = Directory.CreateTempSubdirectory("novamm-render-").FullName;
+        try
+        {
+            var script = Path.Combine(dir, "s.nsh");
+            File.WriteAllText(script, "alloc frame 2M min=2M\nvmm gfx\nmap gfx fb frame page=2M\nalloc bad 4K\n");
+            var html = Path.Combine(dir, "out.html");
+            var (code, _, err) = CliRunner.Run("render", "--script", script, "--out", html);
+            Assert.Equal("", err);
+            Assert.Equal(0, code);
+            var text = File.ReadAllText(html);
+            Assert.Contains("id=\"va-map\"", text);
+            Assert.Contains("page-2m", text);
+            Assert.Contains("frame", text);
+
+            File.WriteAllText(script, "alloc a 4K\nfree b\n");
+            var (code2, _, err2) = CliRunner.Run("render", "--script", script, "--out", html);
+            Assert.Equal(2, code2);
+            Assert.Contains("s.nsh:2: no allocation 'b'", err2);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Theory]
     [InlineData("--out FILE.html is required", "render")]
     [InlineData("unknown scenario 'nope'", "render", "--scenario", "nope", "--out", "/tmp/x.html")]
-    [InlineData("this build does not have", "render", "--script", "s.txt", "--out", "/tmp/x.html")]
+    [InlineData("script 's.txt' not found", "render", "--script", "s.txt", "--out", "/tmp/x.html")]
+    [InlineData("exclude each other", "render", "--script", "s.txt", "--scenario", "demo", "--out", "/tmp/x.html")]
     [InlineData("malformed VRAM size '24XB'", "render", "--vram", "24XB", "--out", "/tmp/x.html")]
     [InlineData("unknown chip 'ZZ1'", "render", "--chip", "ZZ1", "--out", "/tmp/x.html")]
     [InlineData("Could not find a part of the path", "render", "--out", "/nonexistent-dir/x/y.html")]
