@@ -168,29 +168,6 @@ public partial class RenderCommandTests
         }
     }
 
-    [Fact]
-    public void Buddy_blocks_tile_the_range_with_maximal_aligned_blocks() =>
-        Gen.Select(Gen.ULong[0, 1UL << 24], Gen.ULong[1, 1UL << 24]).Sample((s, len) =>
-        {
-            var start = s << 12;
-            var end = start + (len << 12);
-            var cursor = start;
-            foreach (var (bs, be, order) in VramPicture.BuddyBlocks(start, end))
-            {
-                var size = be - bs;
-                Assert.Equal(cursor, bs);
-                Assert.Equal(4096UL << order, size);
-                Assert.Equal(0UL, bs % size);
-
-                // Maximal: the block's buddy-parent would not be aligned or would not fit.
-                var parent = size * 2;
-                Assert.True(bs % parent != 0 || bs + parent > end);
-                cursor = be;
-            }
-
-            Assert.Equal(end, cursor);
-        });
-
     [GeneratedRegex("https?://[^\"' )<>]+")]
     private static partial Regex Url();
 }

@@ -97,40 +97,34 @@ internal sealed class VramPicture
             known.Add(new Segment(page, page + GpuPage.Size, Owner.PageTable, -1, label));
         }
 
+        // The allocator's own free blocks: exact, clear and dirty, whatever the history of the heap.
+        foreach (var f in gpu.Mm.FreeBlocks())
+        {
+            known.Add(new Segment(f.Range.Start.Value, f.Range.End.Value, Owner.Free, f.Order, $"free block, order {f.Order}{(f.Clear ? ", clear" : "")}"));
+        }
+
         var problems = new List<string>();
         var segments = new List<Segment>();
         var usable = gpu.Mm.Regions.OrderBy(r => r.Start.Value).ToArray();
         known.Sort((a, b) => a.Start.CompareTo(b.Start));
 
-        // Walk [0, total): known segments as they are; the holes inside a usable region are free (split into buddy blocks), elsewhere reserved.
-        var cursor = 0UL;
-        var freeCounts = new Dictionary<(int Region, int Order), ulong>();
-        void Hole(ulong start, ulong end)
+        // Gaps: inside a usable region they are allocations this picture has no name for; elsewhere, not usable.
+        void Gap(ulong start, ulong end)
         {
             while (start < end)
             {
-                var regionIndex = Array.FindIndex(usable, r => r.Start.Value <= start && start < r.End.Value);
-                if (regionIndex < 0)
-                {
-                    var nextUsable = usable.Where(r => r.Start.Value > start).Select(r => r.Start.Value).DefaultIfEmpty(end).Min();
-                    var stop = Math.Min(end, nextUsable);
-                    segments.Add(new Segment(start, stop, Owner.Reserved, -1, "not usable (outside the usable FB regions)"));
-                    start = stop;
-                    continue;
-                }
-
-                var region = usable[regionIndex];
-                var regionStop = Math.Min(end, region.End.Value);
-                foreach (var (s, e, order) in BuddyBlocks(start - region.Start.Value, regionStop - region.Start.Value))
-                {
-                    segments.Add(new Segment(region.Start.Value + s, region.Start.Value + e, Owner.Free, order, $"free block, order {order}"));
-                    freeCounts[(regionIndex, order)] = freeCounts.GetValueOrDefault((regionIndex, order)) + 1;
-                }
-
-                start = regionStop;
+                var inUsable = usable.FirstOrDefault(r => r.Start.Value <= start && start < r.End.Value);
+                var stop = inUsable.Size != 0
+                    ? Math.Min(end, inUsable.End.Value)
+                    : Math.Min(end, usable.Where(r => r.Start.Value > start).Select(r => r.Start.Value).DefaultIfEmpty(end).Min());
+                segments.Add(inUsable.Size != 0
+                    ? new Segment(start, stop, Owner.Allocation, -1, "allocated (not named in this session)")
+                    : new Segment(start, stop, Owner.Reserved, -1, "not usable (outside the usable FB regions)"));
+                start = stop;
             }
         }
 
+        var cursor = 0UL;
         foreach (var k in known)
         {
             if (k.Start < cursor)
@@ -139,72 +133,26 @@ internal sealed class VramPicture
                 continue;
             }
 
-            Hole(cursor, k.Start);
+            Gap(cursor, k.Start);
             segments.Add(k);
             cursor = k.End;
         }
 
-        Hole(cursor, total);
-
-        // Cross-check with the allocator: free blocks per order, per region.
-        var stats = gpu.Mm.Statistics();
-        for (var i = 0; i < stats.Count; i++)
-        {
-            var regionIndex = Array.FindIndex(usable, r => r.Start == stats[i].Region.Start);
-            foreach (var o in stats[i].Orders)
-            {
-                var mine = freeCounts.GetValueOrDefault((regionIndex, o.Order));
-                if (mine != o.FreeBlocks)
-                {
-                    problems.Add($"region {stats[i].Region}: the allocator has {o.FreeBlocks} free block(s) of order {o.Order}, the picture {mine} (an allocation the picture does not know of?)");
-                }
-            }
-        }
-
+        Gap(cursor, total);
         return new VramPicture(total, segments, problems);
     }
 
-    /// <summary>
-    /// The free blocks <c>gpu_buddy</c> holds for the free range [<paramref name="start"/>, <paramref name="end"/>) of a
-    /// region (offsets from the region's start): maximal naturally aligned power-of-two blocks, greedily from the
-    /// bottom. Its roots (the region split into decreasing powers of two) need no special case: an aligned block that
-    /// fits below the region's end never crosses a root boundary.
-    /// </summary>
-    internal static IEnumerable<(ulong Start, ulong End, int Order)> BuddyBlocks(ulong start, ulong end)
-    {
-        while (start < end)
-        {
-            var align = start == 0 ? 1UL << 62 : start & (~start + 1);
-            var size = Math.Min(align, 1UL << (63 - (int)ulong.LeadingZeroCount(end - start)));
-            yield return (start, start + size, (int)ulong.TrailingZeroCount(size) - GpuPage.Shift);
-            start += size;
-        }
-    }
-
-    /// <summary>Every page-table page of the VMMs (root included), found by walking each mapping at the spacing of its leaf tables.</summary>
+    /// <summary>Every page-table page of the VMMs (root included), from each VMM's own list.</summary>
     private static IEnumerable<(ulong Page, string Label)> PageTablePages(IReadOnlyList<(string Name, Vmm Vmm)> vmms)
     {
         var seen = new HashSet<ulong>();
         foreach (var (name, vmm) in vmms)
         {
-            if (seen.Add(vmm.Pdb.Value))
+            foreach (var (address, level) in vmm.PageTables())
             {
-                yield return (vmm.Pdb.Value, $"page table: VMM '{name}' root directory ({vmm.Format.Root.Name})");
-            }
-
-            foreach (var m in vmm.Mappings)
-            {
-                var step = m.PageSize >= (2UL << 20) ? m.PageSize : 2UL << 20;
-                for (var va = m.Va.Value; va < m.End.Value; va = (va & ~(step - 1)) + step)
+                if (seen.Add(address.Value))
                 {
-                    foreach (var s in vmm.Walk(new GpuVa(va)).Steps)
-                    {
-                        var page = s.EntryAddress.Value & ~(GpuPage.Size - 1);
-                        if (seen.Add(page))
-                        {
-                            yield return (page, $"page table: VMM '{name}' {s.Level.Name}");
-                        }
-                    }
+                    yield return (address.Value, $"page table: VMM '{name}' {level}");
                 }
             }
         }

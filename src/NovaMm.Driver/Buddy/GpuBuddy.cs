@@ -329,6 +329,25 @@ public sealed class GpuBuddy
         }
     }
 
+    /// <summary>Every free block (clear and dirty trees, every order), in address order. O(free blocks).</summary>
+    public List<BuddyBlock> FreeBlocks()
+    {
+        var blocks = new List<BuddyBlock>();
+        foreach (var trees in FreeTrees)
+        {
+            foreach (var tree in trees)
+            {
+                for (var n = tree.First(); n is not null; n = FreeTree.Next(n))
+                {
+                    blocks.Add(n);
+                }
+            }
+        }
+
+        blocks.Sort((a, b) => a.Offset.CompareTo(b.Offset));
+        return blocks;
+    }
+
     /// <summary>Free-block statistics per order, from <see cref="MaxOrder"/> down to 0.</summary>
     /// <returns>One entry per order.</returns>
     public BuddyOrderStats[] GetOrderStats()

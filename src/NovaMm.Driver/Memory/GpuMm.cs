@@ -226,8 +226,24 @@ public sealed class GpuMm
         }
     }
 
+    /// <summary>Every free block of every region as the allocator holds it, in address order.</summary>
+    public IReadOnlyList<FreeBlock> FreeBlocks()
+    {
+        lock (_lock)
+        {
+            return _buddies.SelectMany(b => b.FreeBlocks().Select(f => new FreeBlock(new VramRange(new VramAddress(f.Address), f.Size), f.Order, f.IsClear)))
+                .OrderBy(f => f.Range.Start).ToArray();
+        }
+    }
+
     private ulong FreeBytesUnlocked() => _buddies.Aggregate(0UL, (s, b) => s + b.Avail);
 }
+
+/// <summary>A free block of a VRAM allocator.</summary>
+/// <param name="Range">Where it is.</param>
+/// <param name="Order">Its buddy order (size = 4 KiB &lt;&lt; order).</param>
+/// <param name="Clear">Whether its contents are known to be zero.</param>
+public readonly record struct FreeBlock(VramRange Range, int Order, bool Clear);
 
 /// <summary>Statistics of one usable region's allocator.</summary>
 /// <param name="Region">The region.</param>

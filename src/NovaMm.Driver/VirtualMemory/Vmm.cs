@@ -133,6 +133,16 @@ public sealed class Vmm : IDisposable
         }
     }
 
+    /// <summary>Every page-table page of this address space (root first, then by level and VA), from the shadow tree.</summary>
+    public IReadOnlyList<(VramAddress Address, string Level)> PageTables()
+    {
+        lock (_stateLock)
+        {
+            return _tables.Values.OrderBy(t => t.Parent is null ? 0 : 1).ThenBy(t => t.Level.Id).ThenBy(t => t.Prefix)
+                .Select(t => (t.Address, t.Level.Name)).ToArray();
+        }
+    }
+
     /// <summary>Live mappings in VA order.</summary>
     public IReadOnlyList<Mapping> Mappings
     {
