@@ -32,7 +32,7 @@ internal static class BuddyCommand
             pr.InvocationConfiguration.Output,
             pr.InvocationConfiguration.Error));
 
-        var size = new Option<string>("--size") { Description = "Managed size in bytes (decimal or 0x hex).", Required = true };
+        var size = new Option<string>("--size") { Description = "Managed size: decimal or 0x hex bytes, or 4GiB, 512MiB, ...", Required = true };
         var chunk = new Option<string>("--chunk") { Description = "Chunk size in bytes (default 0x1000).", DefaultValueFactory = _ => "0x1000" };
         var ops = new Option<int>("--ops") { Description = "Number of operations (default 10000).", DefaultValueFactory = _ => 10000 };
         var seed = new Option<int>("--seed") { Description = "Random seed (default 1).", DefaultValueFactory = _ => 1 };
@@ -105,15 +105,15 @@ internal static class BuddyCommand
     /// <summary>Generates a trace; returns the process exit status.</summary>
     internal static int Generate(string size, string chunk, int ops, int seed, string? outputPath, TextWriter output, TextWriter error)
     {
-        if (!BuddyTrace.TryParseNumber(size, out ulong sizeValue))
+        ulong sizeValue, chunkValue;
+        try
         {
-            error.WriteLine($"buddy gen: bad --size '{size}'");
-            return 2;
+            sizeValue = Parsing.Numbers.ParseSize(size, "--size");
+            chunkValue = Parsing.Numbers.ParseSize(chunk, "--chunk");
         }
-
-        if (!BuddyTrace.TryParseNumber(chunk, out ulong chunkValue))
+        catch (FormatException e)
         {
-            error.WriteLine($"buddy gen: bad --chunk '{chunk}'");
+            error.WriteLine($"buddy gen: {e.Message}");
             return 2;
         }
 
