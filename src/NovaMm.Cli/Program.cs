@@ -52,6 +52,8 @@ internal static class Program
             ChipsCommand.Create(),
             BootCommand.Create(),
             SelfTestCommand.Create(),
+            WalkCommand.Create(),
+            DumpCommand.Create(),
         };
         return root;
     }
