@@ -17,8 +17,7 @@ public class VramImageTests
         "01000000", // version 1, u32 LE
         "41000000", // header length 65, u32 LE
         Convert.ToHexString("{\"vramSize\":1048576,\"chip\":\"GA102\",\"mmu\":\"v2\",\"bar1Pdb\":\"0x1000\"}"u8).ToLowerInvariant(),
-        "0010000000000000", "0400000000000000", "01020304", // record: offset 0x1000, length 4, bytes
-        // (the all-zero chunk at 0x2000 is not written)
+        "0010000000000000", "0400000000000000", "01020304", // record: offset 0x1000, length 4, bytes (the zero chunk at 0x2000 is not written)
         "0030000000000000", "0100000000000000", "ff"); // record: offset 0x3000, length 1, byte
 
     private static readonly VramImageHeader GoldenHeader = new()
