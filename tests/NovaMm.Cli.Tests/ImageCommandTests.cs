@@ -223,6 +223,30 @@ public sealed class ImageCommandTests : IDisposable
     }
 
     [Fact]
+    public void Corrupt_tree_walk_fails_in_one_line_and_dump_reports_the_problem()
+    {
+        var vram = new Hardware.Memory.SparseVram(1UL << 30);
+        var format = ChipCatalog.Get("GA102").Format;
+        vram.Write64(0x1000, EntryCodec.Pde(format, Spec.PageTables.TableRef.Vram(new VramAddress(0x1F_FFFF_F000))));
+        var path = Path.Combine(_dir, "corrupt.img");
+        VramImage.Save(path, vram, VramImageHeader.For(ChipCatalog.Get("GA102"), vram.Size, new VramAddress(0x1000)));
+
+        var (code, output, err) = CliRunner.Run("walk", "--image", path, "0x0");
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Contains("walk of VA 0x0 left VRAM", err);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+
+        var j = RunJson("dump", "--image", path, "--json");
+        Assert.Contains("0x1ffffff000", (string)j["problems"]![0]!, StringComparison.Ordinal);
+        Assert.Empty(j["mappings"]!.AsArray());
+        var human = CliRunner.Run("dump", "--image", path);
+        Assert.Equal(0, human.Code);
+        Assert.Contains("problem:", human.Out);
+        Assert.Contains("outside VRAM", human.Out);
+    }
+
+    [Fact]
     public void Dump_without_image_boots_a_fresh_gpu()
     {
         var j = RunJson("dump", "--chip", "GB202", "--json");

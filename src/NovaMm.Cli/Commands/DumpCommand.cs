@@ -53,11 +53,11 @@ internal static class DumpCommand
             var showRanges = !r.GetValue(tree);
             if (r.GetValue(json))
             {
-                Json.Print(ToJson(src, result, showTree, showRanges), oneLine: true);
+                Json.Print(ToJson(src.JsonHead(), result, showTree, showRanges), oneLine: true);
             }
             else
             {
-                Print(src, result, showTree, showRanges);
+                Print(src.Describe(), result, showTree, showRanges);
             }
 
             return 0;
@@ -89,9 +89,10 @@ internal static class DumpCommand
         return (start, end);
     }
 
-    internal static JsonObject ToJson(PageTableSource src, PageTableDumpResult result, bool tree, bool ranges)
+    /// <summary>The dump as JSON: <paramref name="head"/>'s keys, then the range, <c>tree</c>, <c>mappings</c>, <c>problems</c> (reusable by the shell).</summary>
+    internal static JsonObject ToJson(JsonObject head, PageTableDumpResult result, bool tree, bool ranges)
     {
-        var o = src.JsonHead();
+        var o = head;
         o["vaStart"] = Json.Hex(result.VaStart);
         o["vaEnd"] = Json.Hex(result.VaEnd);
         o["tablesRead"] = result.TablesRead;
@@ -151,12 +152,13 @@ internal static class DumpCommand
         return o;
     }
 
-    private static void Print(PageTableSource src, PageTableDumpResult result, bool showTree, bool showRanges)
+    /// <summary>The dump for people: <paramref name="title"/>, the tree, the mapping table, problems, totals (reusable by the shell).</summary>
+    internal static void Print(string title, PageTableDumpResult result, bool showTree, bool showRanges)
     {
-        AnsiConsole.MarkupLine(Markup.Escape(src.Describe()));
+        AnsiConsole.MarkupLine(Markup.Escape(title));
         if (showTree)
         {
-            var root = new Tree(Markup.Escape($"{src.Format.Root.Name} at {result.Pdb} (VA {Hex.Format(result.VaStart)}..{Hex.Format(result.VaEnd)})"));
+            var root = new Tree(Markup.Escape($"{result.Format.Root.Name} at {result.Pdb} (VA {Hex.Format(result.VaStart)}..{Hex.Format(result.VaEnd)})"));
             AddNodes(s => root.AddNode(s), result.Roots);
             AnsiConsole.Write(root);
         }

@@ -44,11 +44,11 @@ internal static class WalkCommand
 
             if (r.GetValue(json))
             {
-                Json.Print(ToJson(src, result), oneLine: true);
+                Json.Print(ToJson(src.JsonHead(), result), oneLine: true);
             }
             else
             {
-                Print(src, result);
+                Print(src.Describe(), result);
             }
 
             return 0;
@@ -64,9 +64,10 @@ internal static class WalkCommand
         _ => "table-missing",
     };
 
-    internal static JsonObject ToJson(PageTableSource src, WalkResult result)
+    /// <summary>The walk as JSON: <paramref name="head"/>'s keys, then the shell's <c>walk</c> keys (reusable by the shell).</summary>
+    internal static JsonObject ToJson(JsonObject head, WalkResult result)
     {
-        var o = src.JsonHead();
+        var o = head;
         o["va"] = Json.Hex(result.Va.Value);
         o["result"] = ResultWord(result.Status);
         if (result.PhysicalAddress is { } pa)
@@ -87,9 +88,10 @@ internal static class WalkCommand
         return o;
     }
 
-    private static void Print(PageTableSource src, WalkResult result)
+    /// <summary>The walk for people: <paramref name="title"/>, a table of levels, the result line (reusable by the shell).</summary>
+    internal static void Print(string title, WalkResult result)
     {
-        AnsiConsole.MarkupLine(Markup.Escape(src.Describe()));
+        AnsiConsole.MarkupLine(Markup.Escape(title));
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"walk {result.Va}"))
             .AddColumns("Level", "Index", "Entry at", "Raw", "Meaning");
         foreach (var s in result.Steps)
