@@ -150,6 +150,7 @@ public sealed class ImageCommandTests : IDisposable
 
         Assert.Equal(s.Maps.Aggregate(0UL, (a, m) => a + m.Size), total);
         Assert.Equal(H(total), (string)j["mappedBytes"]!);
+        Assert.Empty(j["sparse"]!.AsArray());
 
         // Each mapping's pages: VA contiguous, and a range never spans two different mappings' attributes.
         foreach (var map in s.Maps)

@@ -121,6 +121,12 @@ internal static class DumpCommand
                 ["pcf"] = m.Attributes.PcfName,
             }).ToArray());
             o["mappedBytes"] = Json.Hex(result.MappedBytes);
+            o["sparse"] = new JsonArray(result.Sparse.Select(sp => (JsonNode)new JsonObject
+            {
+                ["va"] = Json.Hex(sp.VaStart),
+                ["vaEnd"] = Json.Hex(sp.VaEnd),
+                ["size"] = Json.Hex(sp.Size),
+            }).ToArray());
         }
 
         o["problems"] = new JsonArray(result.Problems.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray());
@@ -174,6 +180,10 @@ internal static class DumpCommand
             }
 
             AnsiConsole.Write(table);
+            foreach (var sp in result.Sparse)
+            {
+                AnsiConsole.MarkupLine(Markup.Escape($"sparse (reads zero, writes dropped): {Hex.Format(sp.VaStart)}..{Hex.Format(sp.VaEnd)} ({Numbers.FormatSize(sp.Size)})"));
+            }
         }
 
         foreach (var p in result.Problems)

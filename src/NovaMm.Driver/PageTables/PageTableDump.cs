@@ -131,6 +131,18 @@ public sealed record MappedRange(ulong VaStart, ulong VaEnd, ulong PaStart, ulon
         $"{Hex.Format(VaStart)}..{Hex.Format(VaEnd)} -> {Hex.Format(PaStart)}..{Hex.Format(PaEnd)} {Spec.PageTables.PageSize.Format(PageSize)} x{Pages} {Attributes}";
 }
 
+/// <summary>A VA range covered by sparse entries (v2 VOL with VALID 0; v3 PCF SPARSE): <c>[VaStart, VaEnd)</c>.</summary>
+/// <param name="VaStart">First VA.</param>
+/// <param name="VaEnd">One past the last VA.</param>
+public sealed record SparseRange(ulong VaStart, ulong VaEnd)
+{
+    /// <summary>Bytes covered.</summary>
+    public ulong Size => VaEnd - VaStart;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Hex.Format(VaStart)}..{Hex.Format(VaEnd)} sparse";
+}
+
 /// <summary>Everything <see cref="PageTableDump.Dump"/> found.</summary>
 /// <param name="Pdb">The root directory.</param>
 /// <param name="Format">The format walked.</param>
@@ -150,6 +162,9 @@ public sealed record PageTableDumpResult(
     IReadOnlyList<string> Problems,
     int TablesRead)
 {
+    /// <summary>VA ranges the GMMU treats as sparse (reads return zero, writes are dropped, no fault), coalesced, in VA order.</summary>
+    public IReadOnlyList<SparseRange> Sparse { get; init; } = [];
+
     /// <summary>Total bytes mapped.</summary>
     public ulong MappedBytes => Mappings.Aggregate(0UL, (s, m) => s + m.Size);
 
@@ -185,7 +200,7 @@ public static class PageTableDump
         var walker = new Walker(window, format, vaStart, end);
         var roots = walker.Directory(format.Root, pdb, 0, null, out _);
         walker.Flush();
-        return new PageTableDumpResult(pdb, format, vaStart, end, roots, walker.Ranges, walker.Problems, walker.TablesRead);
+        return new PageTableDumpResult(pdb, format, vaStart, end, roots, walker.Ranges, walker.Problems, walker.TablesRead) { Sparse = walker.SparseRanges };
     }
 
     /// <summary>An entry as hex: 16 digits, or for a dual PDE 32 digits, high qword first (the 128-bit value).</summary>
@@ -200,6 +215,8 @@ public static class PageTableDump
         public List<MappedRange> Ranges { get; } = [];
 
         public List<string> Problems { get; } = [];
+
+        public List<SparseRange> SparseRanges { get; } = [];
 
         public int TablesRead { get; private set; }
 
@@ -278,6 +295,9 @@ public static class PageTableDump
                     case DecodedPte pte:
                         Leaf(va, pte);
                         break;
+                    case DecodedPde { Sparse: true }:
+                        SparseLeaf(va, level.EntryCoverage);
+                        break;
                     case DecodedPde { IsDual: true } dual:
                         Dual(va, at, dual, children, notes);
                         break;
@@ -348,6 +368,11 @@ public static class PageTableDump
 
                 if (bigPte is { } p && (p.Sparse || p.NoValidSmallPages))
                 {
+                    if (p.Sparse)
+                    {
+                        SparseLeaf(va + ((ulong)b << bigLevel.VaBits.Lo), bigLevel.EntryCoverage);
+                    }
+
                     continue; // hides the small PTEs: the GMMU stops at the big PTE
                 }
 
@@ -358,7 +383,7 @@ public static class PageTableDump
 
                 for (var s = b * perBig; s < (b + 1) * perBig; s++)
                 {
-                    if (small[s] is { IsValid: true } smallPte)
+                    if (small[s] is { } smallPte)
                     {
                         Leaf(va + ((ulong)s << format.SmallPageTable.VaBits.Lo), smallPte);
                     }
@@ -369,7 +394,17 @@ public static class PageTableDump
         /// <summary>Adds one valid page to the coalesced ranges (pages arrive in VA order).</summary>
         private void Leaf(ulong va, DecodedPte pte)
         {
-            if (!pte.IsValid || va >= vaEnd || va + pte.PageSize <= vaStart)
+            if (!pte.IsValid)
+            {
+                if (pte.Sparse)
+                {
+                    SparseLeaf(va, pte.PageSize);
+                }
+
+                return;
+            }
+
+            if (va >= vaEnd || va + pte.PageSize <= vaStart)
             {
                 return;
             }
@@ -383,6 +418,23 @@ public static class PageTableDump
 
             Flush();
             _current = new MappedRange(va, va + pte.PageSize, pte.Address, pte.PageSize, attributes);
+        }
+
+        /// <summary>Adds a sparse stretch (they arrive in VA order).</summary>
+        private void SparseLeaf(ulong va, ulong size)
+        {
+            if (va >= vaEnd || va + size <= vaStart)
+            {
+                return;
+            }
+
+            if (SparseRanges.Count > 0 && SparseRanges[^1].VaEnd == va)
+            {
+                SparseRanges[^1] = SparseRanges[^1] with { VaEnd = va + size };
+                return;
+            }
+
+            SparseRanges.Add(new SparseRange(va, va + size));
         }
 
         public void Flush()

@@ -122,7 +122,9 @@ public class PageTableDumpTests
             }
         }
 
-        Assert.False(hw.Gmmu.Translate(new VramAddress(t.Pdb), t.Format, new GpuVa(0x3_0000), AccessType.Read, privileged: true).IsSuccess);
+        var hidden = hw.Gmmu.Translate(new VramAddress(t.Pdb), t.Format, new GpuVa(0x3_8000), AccessType.Read, privileged: true);
+        Assert.Equal(MmuFaultReason.Sparse, hidden.Fault!.Reason);
+        Assert.Equal([new SparseRange(0x3_0000, 0x4_0000)], result.Sparse);
         if (t.Format.Version == MmuVersion.V3)
         {
             Assert.All(result.Mappings, m => Assert.NotNull(m.Attributes.PcfName));
@@ -152,6 +154,29 @@ public class PageTableDumpTests
         Assert.Equal((0x20_0000UL, 0x40_0000UL), (large.VaStart, large.VaEnd));
         Assert.IsType<DecodedPte>(large.Decoded);
         Assert.Empty(large.Children);
+    }
+
+    [Theory]
+    [InlineData("GA102")]
+    [InlineData("GH100")]
+    public void Sparse_entries_at_every_level_become_coalesced_sparse_ranges(string chip)
+    {
+        var hw = Hw(chip);
+        var t = new TreeBuilder(hw);
+        t.Map(0, K4, 0x1000_0000);
+        t.Sparse(PageTableLevel.Pt, 0x1000);
+        t.Sparse(PageTableLevel.Pt, 0x2000);
+        t.Sparse(PageTableLevel.Pd0, 0x20_0000);
+        t.Sparse(PageTableLevel.Pd0, 0x40_0000);
+        t.Sparse(PageTableLevel.Pd1, 0x2000_0000);
+        var result = Dump(t);
+        Assert.Equal([new SparseRange(0x1000, 0x3000), new SparseRange(0x20_0000, 0x60_0000), new SparseRange(0x2000_0000, 0x4000_0000)], result.Sparse);
+        foreach (var va in new ulong[] { 0x1000, 0x2fff, 0x20_0000, 0x5f_ffff, 0x3000_0000 })
+        {
+            Assert.Equal(MmuFaultReason.Sparse, hw.Gmmu.Translate(new VramAddress(t.Pdb), t.Format, new GpuVa(va), AccessType.Read, privileged: true).Fault!.Reason);
+        }
+
+        Assert.Single(result.Mappings);
     }
 
     [Fact]
