@@ -61,6 +61,8 @@ internal static class Program
             BuddyCommand.Create(),
             PteCommand.Create(),
             RenderCommand.Create(),
+            WalkCommand.Create(),
+            DumpCommand.Create(),
         };
         return root;
     }
