@@ -154,6 +154,22 @@ public class ShellTests
     }
 
     [Fact]
+    public void Dump_lists_the_tree_and_coalesced_ranges()
+    {
+        var (code, output, _) = RunScript("alloc a 64K\nvmm v\nmap v m a va=0x40000000\ndump v\ndump v ranges va=0x0:0x80000000\n", "--json");
+        Assert.Equal(0, code);
+        var l = Lines(output);
+        var ranges = l[3]["mappings"]!.AsArray();
+        var range = Assert.Single(ranges);
+        Assert.Equal("0x40000000", (string)range!["va"]!);
+        Assert.Equal("0x40010000", (string)range["vaEnd"]!);
+        Assert.Equal(16, (int)range["pages"]!);
+        Assert.NotNull(l[3]["tree"]);
+        Assert.Null(l[4]["tree"]);
+        Assert.Single(l[4]["mappings"]!.AsArray());
+    }
+
+    [Fact]
     public void Missing_script_is_a_one_line_error()
     {
         var (code, _, err) = CliRunner.Run("shell", "/nonexistent/script.nsh");

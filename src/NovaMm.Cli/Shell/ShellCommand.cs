@@ -132,6 +132,10 @@ internal static class ShellCommand
 
             output.WriteLine(obj.ToJsonString(Output.Json.Compact));
         }
+        else if (result.Render is { } render)
+        {
+            render();
+        }
         else
         {
             output.WriteLine(result.Human);

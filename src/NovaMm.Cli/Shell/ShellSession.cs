@@ -7,6 +7,7 @@ using NovaMm.Driver.Memory;
 using NovaMm.Driver.PageTables;
 using NovaMm.Driver.VirtualMemory;
 using NovaMm.Hardware;
+using NovaMm.Hardware.Images;
 using NovaMm.Hardware.Mmu;
 using NovaMm.Spec.Addresses;
 using NovaMm.Spec.PageTables;
@@ -16,7 +17,8 @@ namespace NovaMm.Cli.Shell;
 /// <summary>What a command reports: the JSON object of spec/shell.md and the line a person reads.</summary>
 /// <param name="Json">Keys of the command (without <c>cmd</c> and <c>line</c>).</param>
 /// <param name="Human">Human-readable text (may span lines).</param>
-internal sealed record ShellOutput(JsonObject Json, string Human);
+/// <param name="Render">When set, draws the human output on the console instead of <paramref name="Human"/> (trees, tables).</param>
+internal sealed record ShellOutput(JsonObject Json, string Human, Action? Render = null);
 
 /// <summary>
 /// One simulated GPU driven through the driver by shell commands (spec/shell.md). Holds the named allocations,
@@ -102,6 +104,8 @@ internal sealed class ShellSession
         "flush" => Flush(l),
         "faults" => Faults(l),
         "stats" => Stats(),
+        "dump" => Dump(l),
+        "save" => Save(l),
         "help" => Help(l),
         _ => throw new ShellError($"unknown command '{l.Name}'"),
     };
@@ -479,6 +483,36 @@ internal sealed class ShellSession
 
         text.Append($"\n  TLB: {Hardware.Tlb.Count} entries, {Hardware.Tlb.Hits} hits, {Hardware.Tlb.Misses} misses, {Gpu.Tlb.Flushes} flushes; faults logged: {Hardware.Faults.Count}; PRAMIN window moves: {Gpu.Pramin.WindowMoves}");
         return new(json, text.ToString());
+    }
+
+    private ShellOutput Dump(ShellLine l)
+    {
+        var vmm = Vmm(l.Args[0]);
+        ulong start = vmm.VaStart, end = vmm.VaEnd;
+        if (l.Options.TryGetValue("va", out var va))
+        {
+            (start, end) = ShellSyntax.Range(va, "va");
+        }
+
+        PageTableDumpResult result;
+        using (var w = Gpu.Pramin.Acquire())
+        {
+            result = PageTableDump.Dump(w, vmm.Pdb, Format, start, end);
+        }
+
+        var showTree = l.Has("tree") || !l.Has("ranges");
+        var showRanges = l.Has("ranges") || !l.Has("tree");
+        var json = Commands.DumpCommand.ToJson(new JsonObject { ["vmm"] = l.Args[0], ["pdb"] = Json.Hex(vmm.Pdb.Value), ["mmu"] = Format.Version == MmuVersion.V2 ? "v2" : "v3" }, result, showTree, showRanges);
+        var title = $"address space {l.Args[0]}: PDB {vmm.Pdb}, {result.Mappings.Count} mapped range(s), {result.TablesRead} table(s)";
+        return new(json, title, () => Commands.DumpCommand.Print(title, result, showTree, showRanges));
+    }
+
+    private ShellOutput Save(ShellLine l)
+    {
+        var file = l.Args[0];
+        var header = VramImageHeader.For(Hardware.Chip, Hardware.Vram.Size, Gpu.Bar1Pdb, DateTimeOffset.UtcNow);
+        var bytes = VramImage.Save(file, Hardware.Vram, header);
+        return new(new JsonObject { ["file"] = file, ["bytes"] = bytes }, $"saved {file}: {bytes} bytes ({Parsing.Numbers.FormatSize((ulong)bytes)}) of a {Parsing.Numbers.FormatSize(Hardware.Vram.Size)} VRAM");
     }
 
     private static ShellOutput Help(ShellLine l)

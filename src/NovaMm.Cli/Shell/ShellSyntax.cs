@@ -42,6 +42,8 @@ internal static partial class ShellSyntax
         ["flush"] = new(1, 1, [], [], "flush VMM|all"),
         ["faults"] = new(0, 0, [], ["clear"], "faults [clear]"),
         ["stats"] = new(0, 0, [], [], "stats"),
+        ["save"] = new(1, 1, [], [], "save FILE"),
+        ["dump"] = new(1, 1, ["va"], ["tree", "ranges"], "dump VMM [va=START:END] [tree] [ranges]"),
         ["help"] = new(0, 1, [], [], "help [COMMAND]"),
     };
 
@@ -191,6 +193,10 @@ internal static partial class ShellSyntax
                     NameArg(l, 0, "address space");
                 }
 
+                break;
+            case "dump":
+                NameArg(l, 0, "address space");
+                OptRange(l, "va");
                 break;
             case "help":
                 if (l.Args.Count == 1 && !Commands.ContainsKey(l.Args[0]))

@@ -45,7 +45,8 @@ public sealed record WalkResult(GpuVa Va, WalkStatus Status, IReadOnlyList<WalkS
 /// The driver's page-table walker (nova-mm.md §5.1), reading through PRAMIN and iterating
 /// <see cref="MmuFormat.Levels"/> with the hardware VA layout (not nova v7's, which is wrong above 512 MiB).
 /// Unlike v7 it follows large-page PTEs at PD2/PD1/PD0 and both halves of a dual PDE: a valid 64 KiB PTE in the
-/// big table wins, otherwise the 4 KiB table decides — the GMMU's precedence for valid entries.
+/// big table wins, a sparse or "no valid 4 KiB page" big PTE hides the small table, and otherwise the 4 KiB table
+/// decides — the GMMU's precedence (hardware.md §1.6).
 /// </summary>
 public static class PageTableWalker
 {
@@ -78,7 +79,9 @@ public static class PageTableWalker
                             return Leaf(va, steps, bigPte);
                         }
 
-                        if (!dual.Small.IsPresent)
+                        // A sparse or "no valid 4 KiB page" big PTE hides the small table, as the GMMU decides;
+                        // only a plain invalid one lets the small PTEs speak.
+                        if (!dual.Small.IsPresent || big.Decoded is DecodedPte { Sparse: true } or DecodedPte { NoValidSmallPages: true })
                         {
                             steps.Add(big);
                             return Leaf(va, steps, (DecodedPte)big.Decoded);

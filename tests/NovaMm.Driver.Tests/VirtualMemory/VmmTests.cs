@@ -371,3 +371,35 @@ public class VmmTests
         Assert.All(others, o => Assert.Equal(0, o.PageTablePages));
     }
 }
+
+public class WalkerPrecedenceTests
+{
+    [Theory]
+    [InlineData("GA102", 0x8UL)]   // v2 sparse big PTE
+    [InlineData("GA102", 0x20UL)]  // v2 "no valid 4 KiB page"
+    [InlineData("GH100", 0x8UL)]   // v3 PCF SPARSE
+    [InlineData("GH100", 0x18UL)]  // v3 PCF NO_VALID_4KB_PAGE
+    public void A_sparse_or_no_small_pages_big_pte_hides_the_small_table_like_the_gmmu(string chip, ulong bigPte)
+    {
+        var kit = new VmmTestKit(chip);
+        using var vmm = kit.NewVmm();
+        var pages = kit.Pages(2);
+        var small = vmm.Map(new MapRequest { Size = 4096, Va = new GpuVa(0x21_0000) }, pages[..1]);
+        var big = vmm.Map(new MapRequest { Size = 64UL << 10, PageSize = 64UL << 10, Va = new GpuVa(0x22_0000) }, [kit.Pages(1, 64UL << 10)[0]]);
+
+        // Overwrite the big PTE covering 0x21_0000 (index 1 of the big table) with the special encoding.
+        var bigEntry = vmm.Walk(new GpuVa(0x22_0000)).Last.EntryAddress;
+        var covering = new VramAddress(bigEntry.Value - 8);
+        kit.Hw.Vram.Write64(covering.Value, bigPte);
+        var w = vmm.Walk(new GpuVa(0x21_0000));
+        Assert.Equal(PageTables.WalkStatus.Unmapped, w.Status);
+        Assert.False(kit.Hw.Gmmu.Walk(vmm.Pdb.Value, vmm.Format, 0x21_0000, Hardware.Mmu.AccessType.Read, true).IsSuccess);
+
+        // A plain invalid big PTE lets the small table decide, for both walkers.
+        kit.Hw.Vram.Write64(covering.Value, 0);
+        Assert.Equal(pages[0].Value, vmm.ReadMapping(new GpuVa(0x21_0000))!.Value.Value);
+        Assert.Equal(pages[0].Value, kit.Hw.Gmmu.Walk(vmm.Pdb.Value, vmm.Format, 0x21_0000, Hardware.Mmu.AccessType.Read, true).Translation!.PhysicalAddress);
+        vmm.Unmap(small);
+        vmm.Unmap(big);
+    }
+}
