@@ -74,9 +74,21 @@ public class FoundationCommandTests
     }
 
     [Fact]
+    public void Selftest_json_reports_each_test_and_a_summary()
+    {
+        var (code, output, _) = CliRunner.Run("selftest", "--chip", "GH100", "--json");
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Contains(lines, l => (string?)l["suite"] == "PRAMIN");
+        Assert.Contains(lines, l => (string?)l["suite"] == "BAR1");
+        Assert.Equal(0, (int)lines[^1]["failed"]!);
+        Assert.Equal(lines.Count - 1, (int)lines[^1]["tests"]!);
+    }
+
+    [Fact]
     public void Help_is_there_for_every_command()
     {
-        foreach (var cmd in new[] { "chips", "boot", "selftest" })
+        foreach (var cmd in new[] { "chips", "boot", "selftest", "shell", "pte", "walk", "dump", "render", "buddy" })
         {
             var (code, output, _) = CliRunner.Run(cmd, "--help");
             Assert.Equal(0, code);

@@ -15,7 +15,8 @@ internal static class SelfTestCommand
         var all = new Option<bool>("--all-chips") { Description = "run on every chip of the catalog with its default board" };
         var vram = CommonOptions.Vram();
         var bar1 = CommonOptions.Bar1();
-        var cmd = new Command("selftest", "Run nova-core's memory-management self-tests (PRAMIN, …) on a simulated GPU") { chip, all, vram, bar1 };
+        var json = new Option<bool>("--json") { Description = "one JSON object per test (JSON Lines), then a summary object" };
+        var cmd = new Command("selftest", "Run nova-core's memory-management self-tests (PRAMIN, BAR1) on a simulated GPU") { chip, all, vram, bar1, json };
         cmd.Validators.Add(r =>
         {
             if (r.GetValue(all) && r.GetValue(chip) is not null)
@@ -33,14 +34,28 @@ internal static class SelfTestCommand
                 var (_, gpu) = Devices.Boot(name, r.GetValue(all) ? null : r.GetValue(vram), r.GetValue(all) ? null : r.GetValue(bar1));
                 return (Chip: name, Results: gpu.RunSelfTests());
             }, name => name);
+            var asJson = r.GetValue(json);
             foreach (var (name, results) in perChip)
             {
                 foreach (var result in results)
                 {
                     total++;
                     failed += result.Passed ? 0 : 1;
-                    Print(name, result);
+                    if (asJson)
+                    {
+                        Output.Json.Print(new System.Text.Json.Nodes.JsonObject { ["chip"] = name, ["suite"] = result.Suite, ["test"] = result.Name, ["passed"] = result.Passed, ["detail"] = result.Detail }, oneLine: true);
+                    }
+                    else
+                    {
+                        Print(name, result);
+                    }
                 }
+            }
+
+            if (asJson)
+            {
+                Output.Json.Print(new System.Text.Json.Nodes.JsonObject { ["chips"] = chips.Count, ["tests"] = total, ["failed"] = failed }, oneLine: true);
+                return failed == 0 ? 0 : 1;
             }
 
             AnsiConsole.MarkupLine(failed == 0
