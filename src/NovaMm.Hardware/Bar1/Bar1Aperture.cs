@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using NovaMm.Hardware.Bus;
 using NovaMm.Hardware.Memory;
 using NovaMm.Hardware.Mmu;
 using NovaMm.Hardware.Units;
@@ -20,7 +21,7 @@ namespace NovaMm.Hardware.Bar1;
 /// <para>Privilege: CPU accesses through BAR1 are NOT privileged (<see cref="CpuAccessIsPrivileged"/>); see
 /// docs/gmmu-bar1.md. Thread-safe: the aperture keeps only counters.</para>
 /// </summary>
-public sealed class Bar1Aperture : IBar1
+public sealed class Bar1Aperture : MmioDevice, IBar1
 {
     /// <summary>
     /// Whether a CPU access through BAR1 counts as privileged: false. No public NVIDIA source says how the BAR1 engine
@@ -42,6 +43,7 @@ public sealed class Bar1Aperture : IBar1
     /// <summary>A BAR1 of <paramref name="length"/> bytes translating with <paramref name="gmmu"/> in <paramref name="format"/> through the instance block bound in <paramref name="vfPriv"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When <paramref name="length"/> is 0.</exception>
     public Bar1Aperture(SparseVram vram, Gmmu gmmu, VfPrivUnit vfPriv, MmuFormat format, ulong length)
+        : base("BAR1", length)
     {
         ArgumentNullException.ThrowIfNull(vram);
         ArgumentNullException.ThrowIfNull(gmmu);
@@ -52,11 +54,7 @@ public sealed class Bar1Aperture : IBar1
         _vfPriv = vfPriv;
         Gmmu = gmmu;
         Format = format;
-        Length = length;
     }
-
-    /// <inheritdoc />
-    public ulong Length { get; }
 
     /// <summary>The GMMU that translates every access.</summary>
     public Gmmu Gmmu { get; }
@@ -86,68 +84,8 @@ public sealed class Bar1Aperture : IBar1
     }
 
     /// <inheritdoc />
-    public byte Read8(ulong offset)
+    protected override void ReadBlockCore(ulong offset, Span<byte> destination)
     {
-        Span<byte> b = stackalloc byte[1];
-        ReadSized(offset, b);
-        return b[0];
-    }
-
-    /// <inheritdoc />
-    public ushort Read16(ulong offset)
-    {
-        Span<byte> b = stackalloc byte[2];
-        ReadSized(offset, b);
-        return BinaryPrimitives.ReadUInt16LittleEndian(b);
-    }
-
-    /// <inheritdoc />
-    public uint Read32(ulong offset)
-    {
-        Span<byte> b = stackalloc byte[4];
-        ReadSized(offset, b);
-        return BinaryPrimitives.ReadUInt32LittleEndian(b);
-    }
-
-    /// <inheritdoc />
-    public ulong Read64(ulong offset)
-    {
-        Span<byte> b = stackalloc byte[8];
-        ReadSized(offset, b);
-        return BinaryPrimitives.ReadUInt64LittleEndian(b);
-    }
-
-    /// <inheritdoc />
-    public void Write8(ulong offset, byte value) => WriteSized(offset, [value]);
-
-    /// <inheritdoc />
-    public void Write16(ulong offset, ushort value)
-    {
-        Span<byte> b = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(b, value);
-        WriteSized(offset, b);
-    }
-
-    /// <inheritdoc />
-    public void Write32(ulong offset, uint value)
-    {
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        WriteSized(offset, b);
-    }
-
-    /// <inheritdoc />
-    public void Write64(ulong offset, ulong value)
-    {
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(b, value);
-        WriteSized(offset, b);
-    }
-
-    /// <inheritdoc />
-    public void ReadBlock(ulong offset, Span<byte> destination)
-    {
-        CheckBlock(offset, (ulong)destination.Length);
         while (!destination.IsEmpty)
         {
             var (pa, n, outcome) = Resolve(offset, (ulong)destination.Length, AccessType.Read);
@@ -158,9 +96,8 @@ public sealed class Bar1Aperture : IBar1
     }
 
     /// <inheritdoc />
-    public void WriteBlock(ulong offset, ReadOnlySpan<byte> source)
+    protected override void WriteBlockCore(ulong offset, ReadOnlySpan<byte> source)
     {
-        CheckBlock(offset, (ulong)source.Length);
         while (!source.IsEmpty)
         {
             var (pa, n, outcome) = Resolve(offset, (ulong)source.Length, AccessType.Write);
@@ -175,9 +112,8 @@ public sealed class Bar1Aperture : IBar1
     }
 
     /// <inheritdoc />
-    public void Fill(ulong offset, ulong length, byte value)
+    protected override void FillCore(ulong offset, ulong length, byte value)
     {
-        CheckBlock(offset, length);
         while (length > 0)
         {
             var (pa, n, outcome) = Resolve(offset, length, AccessType.Write);
@@ -191,16 +127,16 @@ public sealed class Bar1Aperture : IBar1
         }
     }
 
-    private void ReadSized(ulong offset, Span<byte> destination)
+    /// <inheritdoc />
+    protected override void ReadSized(ulong offset, Span<byte> destination)
     {
-        Check(offset, destination.Length);
         var (pa, _, outcome) = Resolve(offset, (ulong)destination.Length, AccessType.Read);
         Complete(destination, pa, outcome);
     }
 
-    private void WriteSized(ulong offset, ReadOnlySpan<byte> source)
+    /// <inheritdoc />
+    protected override void WriteSized(ulong offset, ReadOnlySpan<byte> source)
     {
-        Check(offset, source.Length);
         var (pa, _, outcome) = Resolve(offset, (ulong)source.Length, AccessType.Write);
         if (outcome == Outcome.Vram)
         {
@@ -258,27 +194,6 @@ public sealed class Bar1Aperture : IBar1
         }
 
         return (t.PhysicalAddress, n, Outcome.Vram);
-    }
-
-    private void Check(ulong offset, int width)
-    {
-        if (offset >= Length || (ulong)width > Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"BAR1 offset 0x{offset:x} (width {width}) is outside BAR1 of 0x{Length:x} bytes");
-        }
-
-        if (offset % (ulong)width != 0)
-        {
-            throw new ArgumentException($"BAR1 offset 0x{offset:x} is not aligned to the access width {width}", nameof(offset));
-        }
-    }
-
-    private void CheckBlock(ulong offset, ulong length)
-    {
-        if (offset > Length || length > Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"BAR1 block 0x{offset:x}+0x{length:x} is outside BAR1 of 0x{Length:x} bytes");
-        }
     }
 
     private enum Outcome

@@ -20,12 +20,12 @@ public interface IBar0Aperture
 
 /// <summary>
 /// The BAR0 MMIO bus of the simulated GPU: dispatches each access to the unit that decodes it. 32-bit
-/// registers are served by handlers the units register; the PRAMIN aperture takes any width. An access to an
+/// registers are served by handlers the units register; apertures (PRAMIN) take any width. An access to an
 /// offset nobody decodes completes like a PRI error on hardware: reads return <see cref="BadRegisterValue"/>,
 /// writes are dropped, and both are counted — never an exception. Accesses outside the BAR or misaligned are
-/// refused with an exception, as the kernel's checked MMIO layer refuses them before they reach the bus.
+/// refused with an exception (<see cref="MmioDevice"/>), as the kernel's checked MMIO layer refuses them.
 /// </summary>
-public sealed class Bar0Bus : IBar0
+public class Bar0Bus : MmioDevice, IBar0
 {
     /// <summary>
     /// What a read of an undecoded register returns: NovaMm's value in the 0xBADFxxxx family that NVIDIA's PRI
@@ -42,10 +42,10 @@ public sealed class Bar0Bus : IBar0
     private long _badWrites;
 
     /// <summary>Creates an empty bus of <paramref name="length"/> bytes.</summary>
-    public Bar0Bus(ulong length = DefaultLength) => Length = length;
-
-    /// <inheritdoc />
-    public ulong Length { get; }
+    public Bar0Bus(ulong length = DefaultLength)
+        : base("BAR0", length)
+    {
+    }
 
     /// <summary>Reads of offsets no unit decodes.</summary>
     public long BadReads => Interlocked.Read(ref _badReads);
@@ -66,123 +66,41 @@ public sealed class Bar0Bus : IBar0
     public void MapAperture(IBar0Aperture aperture) => _apertures.Add(aperture);
 
     /// <inheritdoc />
-    public byte Read8(ulong offset)
+    protected override bool TryReadRegister(ulong offset, out uint value)
     {
-        Span<byte> b = stackalloc byte[1];
-        ReadSized(offset, b);
-        return b[0];
-    }
-
-    /// <inheritdoc />
-    public ushort Read16(ulong offset)
-    {
-        Span<byte> b = stackalloc byte[2];
-        ReadSized(offset, b);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(b);
-    }
-
-    /// <inheritdoc />
-    public uint Read32(ulong offset)
-    {
-        Check(offset, 4);
         if (_registers.TryGetValue(offset, out var reg))
         {
-            return reg.Read();
+            value = reg.Read();
+            return true;
         }
 
-        Span<byte> b = stackalloc byte[4];
-        ReadSized(offset, b);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(b);
+        value = 0;
+        return false;
     }
 
     /// <inheritdoc />
-    public ulong Read64(ulong offset)
+    protected override bool TryWriteRegister(ulong offset, uint value)
     {
-        Span<byte> b = stackalloc byte[8];
-        ReadSized(offset, b);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(b);
-    }
-
-    /// <inheritdoc />
-    public void Write8(ulong offset, byte value) => WriteSized(offset, [value]);
-
-    /// <inheritdoc />
-    public void Write16(ulong offset, ushort value)
-    {
-        Span<byte> b = stackalloc byte[2];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(b, value);
-        WriteSized(offset, b);
-    }
-
-    /// <inheritdoc />
-    public void Write32(ulong offset, uint value)
-    {
-        Check(offset, 4);
-        if (_registers.TryGetValue(offset, out var reg))
+        if (!_registers.TryGetValue(offset, out var reg))
         {
-            if (reg.Write is null)
-            {
-                Interlocked.Increment(ref _badWrites);
-            }
-            else
-            {
-                reg.Write(value);
-            }
-
-            return;
+            return false;
         }
 
-        Span<byte> b = stackalloc byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        WriteSized(offset, b);
-    }
-
-    /// <inheritdoc />
-    public void Write64(ulong offset, ulong value)
-    {
-        Span<byte> b = stackalloc byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b, value);
-        WriteSized(offset, b);
-    }
-
-    /// <inheritdoc />
-    public void ReadBlock(ulong offset, Span<byte> destination)
-    {
-        CheckBlock(offset, (ulong)destination.Length);
-        var aperture = FindAperture(offset, (ulong)destination.Length)
-            ?? throw new ArgumentException($"bulk BAR0 read at 0x{offset:x}+0x{destination.Length:x} is not inside one aperture", nameof(offset));
-        aperture.Read(offset - aperture.Start, destination);
-    }
-
-    /// <inheritdoc />
-    public void WriteBlock(ulong offset, ReadOnlySpan<byte> source)
-    {
-        CheckBlock(offset, (ulong)source.Length);
-        var aperture = FindAperture(offset, (ulong)source.Length)
-            ?? throw new ArgumentException($"bulk BAR0 write at 0x{offset:x}+0x{source.Length:x} is not inside one aperture", nameof(offset));
-        aperture.Write(offset - aperture.Start, source);
-    }
-
-    /// <inheritdoc />
-    public void Fill(ulong offset, ulong length, byte value)
-    {
-        CheckBlock(offset, length);
-        var aperture = FindAperture(offset, length)
-            ?? throw new ArgumentException($"BAR0 fill at 0x{offset:x}+0x{length:x} is not inside one aperture", nameof(offset));
-        Span<byte> buffer = stackalloc byte[4096];
-        buffer.Fill(value);
-        var done = 0UL;
-        while (done < length)
+        if (reg.Write is null)
         {
-            var n = (int)Math.Min(length - done, (ulong)buffer.Length);
-            aperture.Write(offset - aperture.Start + done, buffer[..n]);
-            done += (ulong)n;
+            Interlocked.Increment(ref _badWrites);
         }
+        else
+        {
+            reg.Write(value);
+        }
+
+        return true;
     }
 
-    private void ReadSized(ulong offset, Span<byte> destination)
+    /// <inheritdoc />
+    protected override void ReadSized(ulong offset, Span<byte> destination)
     {
-        Check(offset, destination.Length);
         var aperture = FindAperture(offset, (ulong)destination.Length);
         if (aperture is not null)
         {
@@ -198,9 +116,9 @@ public sealed class Bar0Bus : IBar0
         }
     }
 
-    private void WriteSized(ulong offset, ReadOnlySpan<byte> source)
+    /// <inheritdoc />
+    protected override void WriteSized(ulong offset, ReadOnlySpan<byte> source)
     {
-        Check(offset, source.Length);
         var aperture = FindAperture(offset, (ulong)source.Length);
         if (aperture is not null)
         {
@@ -209,6 +127,30 @@ public sealed class Bar0Bus : IBar0
         }
 
         Interlocked.Increment(ref _badWrites);
+    }
+
+    /// <inheritdoc />
+    protected override void ReadBlockCore(ulong offset, Span<byte> destination)
+    {
+        var aperture = FindAperture(offset, (ulong)destination.Length)
+            ?? throw new ArgumentException($"bulk BAR0 read at 0x{offset:x}+0x{destination.Length:x} is not inside one aperture", nameof(offset));
+        aperture.Read(offset - aperture.Start, destination);
+    }
+
+    /// <inheritdoc />
+    protected override void WriteBlockCore(ulong offset, ReadOnlySpan<byte> source)
+    {
+        var aperture = FindAperture(offset, (ulong)source.Length)
+            ?? throw new ArgumentException($"bulk BAR0 write at 0x{offset:x}+0x{source.Length:x} is not inside one aperture", nameof(offset));
+        aperture.Write(offset - aperture.Start, source);
+    }
+
+    /// <inheritdoc />
+    protected override void FillCore(ulong offset, ulong length, byte value)
+    {
+        _ = FindAperture(offset, length)
+            ?? throw new ArgumentException($"BAR0 fill at 0x{offset:x}+0x{length:x} is not inside one aperture", nameof(offset));
+        base.FillCore(offset, length, value);
     }
 
     private IBar0Aperture? FindAperture(ulong offset, ulong length)
@@ -222,27 +164,6 @@ public sealed class Bar0Bus : IBar0
         }
 
         return null;
-    }
-
-    private void Check(ulong offset, int width)
-    {
-        if (offset >= Length || (ulong)width > Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"BAR0 offset 0x{offset:x} (width {width}) is outside BAR0 of 0x{Length:x} bytes");
-        }
-
-        if (offset % (ulong)width != 0)
-        {
-            throw new ArgumentException($"BAR0 offset 0x{offset:x} is not aligned to the access width {width}", nameof(offset));
-        }
-    }
-
-    private void CheckBlock(ulong offset, ulong length)
-    {
-        if (offset >= Length || length > Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"BAR0 block 0x{offset:x}+0x{length:x} is outside BAR0 of 0x{Length:x} bytes");
-        }
     }
 
     private sealed record Register(Func<uint> Read, Action<uint>? Write);

@@ -13,13 +13,13 @@ namespace NovaMm.Hardware.Images;
 /// only what reading VRAM needs: the chip's PRAMIN window register (reads back what was written; starts at VRAM 0)
 /// and the 1 MiB aperture at 0x700000, which shows the image's bytes from the window base (past the VRAM size it
 /// reads all-ones, as the simulated PRAMIN does). Every other register reads <see cref="Bar0Bus.BadRegisterValue"/>
-/// and drops writes, counted in <see cref="BadReads"/>/<see cref="BadWrites"/>.
+/// and drops writes, counted in <see cref="Bar0Bus.BadReads"/>/<see cref="Bar0Bus.BadWrites"/>.
 /// <para>Writes to the aperture: refused with <see cref="InvalidOperationException"/> by default (tools on an image
 /// are read-only, and a refused write shows a bug at once); with <c>writable: true</c> they go to an in-memory
 /// copy-on-write overlay of 64 KiB chunks that later reads see. The image file is never modified.</para>
 /// Thread-safe: one lock guards the window register and the overlay.
 /// </summary>
-public sealed class ImageBar0 : IBar0
+public sealed class ImageBar0 : Bar0Bus
 {
     private const int ChunkShift = 16;
     private const int ChunkSize = 1 << ChunkShift;
@@ -28,8 +28,6 @@ public sealed class ImageBar0 : IBar0
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, byte[]> _overlay = [];
     private uint _window;
-    private long _badReads;
-    private long _badWrites;
 
     /// <summary>Serves <paramref name="image"/> through the window register of <paramref name="layout"/>.</summary>
     /// <param name="image">The image (not owned: dispose it yourself).</param>
@@ -41,6 +39,20 @@ public sealed class ImageBar0 : IBar0
         Layout = layout ?? throw new ArgumentNullException(nameof(layout));
         Writable = writable;
         _window = layout.Encode(0);
+        MapRegister(layout.RegisterOffset, () =>
+        {
+            lock (_lock)
+            {
+                return _window;
+            }
+        }, v =>
+        {
+            lock (_lock)
+            {
+                _window = v;
+            }
+        });
+        MapAperture(new Aperture(this));
     }
 
     /// <summary>The image served.</summary>
@@ -52,14 +64,6 @@ public sealed class ImageBar0 : IBar0
     /// <summary>Whether aperture writes go to an overlay (otherwise they throw).</summary>
     public bool Writable { get; }
 
-    /// <inheritdoc />
-    public ulong Length => Bar0Bus.DefaultLength;
-
-    /// <summary>Reads of offsets this backend does not serve.</summary>
-    public long BadReads => Interlocked.Read(ref _badReads);
-
-    /// <summary>Writes to offsets this backend does not serve.</summary>
-    public long BadWrites => Interlocked.Read(ref _badWrites);
 
     /// <summary>The VRAM address the window shows now.</summary>
     public ulong WindowBase
@@ -87,151 +91,6 @@ public sealed class ImageBar0 : IBar0
         }
 
         return (mmu ?? header.Mmu) == MmuVersion.V3 ? PraminWindowLayout.XalEpBlackwell : PraminWindowLayout.PbusBar0Window;
-    }
-
-    /// <inheritdoc />
-    public byte Read8(ulong offset)
-    {
-        Span<byte> b = stackalloc byte[1];
-        ReadSized(offset, b);
-        return b[0];
-    }
-
-    /// <inheritdoc />
-    public ushort Read16(ulong offset)
-    {
-        Span<byte> b = stackalloc byte[2];
-        ReadSized(offset, b);
-        return BinaryPrimitives.ReadUInt16LittleEndian(b);
-    }
-
-    /// <inheritdoc />
-    public uint Read32(ulong offset)
-    {
-        Check(offset, 4);
-        if (offset == Layout.RegisterOffset)
-        {
-            lock (_lock)
-            {
-                return _window;
-            }
-        }
-
-        Span<byte> b = stackalloc byte[4];
-        ReadSized(offset, b);
-        return BinaryPrimitives.ReadUInt32LittleEndian(b);
-    }
-
-    /// <inheritdoc />
-    public ulong Read64(ulong offset)
-    {
-        Span<byte> b = stackalloc byte[8];
-        ReadSized(offset, b);
-        return BinaryPrimitives.ReadUInt64LittleEndian(b);
-    }
-
-    /// <inheritdoc />
-    public void Write8(ulong offset, byte value) => WriteSized(offset, [value]);
-
-    /// <inheritdoc />
-    public void Write16(ulong offset, ushort value)
-    {
-        Span<byte> b = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(b, value);
-        WriteSized(offset, b);
-    }
-
-    /// <inheritdoc />
-    public void Write32(ulong offset, uint value)
-    {
-        Check(offset, 4);
-        if (offset == Layout.RegisterOffset)
-        {
-            lock (_lock)
-            {
-                _window = value;
-            }
-
-            return;
-        }
-
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        WriteSized(offset, b);
-    }
-
-    /// <inheritdoc />
-    public void Write64(ulong offset, ulong value)
-    {
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(b, value);
-        WriteSized(offset, b);
-    }
-
-    /// <inheritdoc />
-    public void ReadBlock(ulong offset, Span<byte> destination)
-    {
-        CheckBlock(offset, (ulong)destination.Length);
-        if (!InAperture(offset, (ulong)destination.Length))
-        {
-            throw new ArgumentException($"bulk BAR0 read at 0x{offset:x}+0x{destination.Length:x} is not inside the PRAMIN aperture", nameof(offset));
-        }
-
-        ReadAperture(offset - PraminWindowLayout.ApertureOffset, destination);
-    }
-
-    /// <inheritdoc />
-    public void WriteBlock(ulong offset, ReadOnlySpan<byte> source)
-    {
-        CheckBlock(offset, (ulong)source.Length);
-        if (!InAperture(offset, (ulong)source.Length))
-        {
-            throw new ArgumentException($"bulk BAR0 write at 0x{offset:x}+0x{source.Length:x} is not inside the PRAMIN aperture", nameof(offset));
-        }
-
-        WriteAperture(offset - PraminWindowLayout.ApertureOffset, source);
-    }
-
-    /// <inheritdoc />
-    public void Fill(ulong offset, ulong length, byte value)
-    {
-        CheckBlock(offset, length);
-        if (!InAperture(offset, length))
-        {
-            throw new ArgumentException($"BAR0 fill at 0x{offset:x}+0x{length:x} is not inside the PRAMIN aperture", nameof(offset));
-        }
-
-        var buffer = new byte[(int)length];
-        buffer.AsSpan().Fill(value);
-        WriteAperture(offset - PraminWindowLayout.ApertureOffset, buffer);
-    }
-
-    private void ReadSized(ulong offset, Span<byte> destination)
-    {
-        Check(offset, destination.Length);
-        if (InAperture(offset, (ulong)destination.Length))
-        {
-            ReadAperture(offset - PraminWindowLayout.ApertureOffset, destination);
-            return;
-        }
-
-        Interlocked.Increment(ref _badReads);
-        for (var i = 0; i < destination.Length; i++)
-        {
-            destination[i] = (byte)(Bar0Bus.BadRegisterValue >> (8 * (i % 4)));
-        }
-    }
-
-    private void WriteSized(ulong offset, ReadOnlySpan<byte> source)
-    {
-        Check(offset, source.Length);
-        if (InAperture(offset, (ulong)source.Length))
-        {
-            WriteAperture(offset - PraminWindowLayout.ApertureOffset, source);
-            return;
-        }
-
-        Interlocked.Increment(ref _badWrites);
     }
 
     private void ReadAperture(ulong offset, Span<byte> destination)
@@ -283,8 +142,7 @@ public sealed class ImageBar0 : IBar0
 
             if (!toVram || address >= Image.VramSize)
             {
-                Interlocked.Increment(ref _badWrites);
-                return;
+                return; // nothing there: dropped, as the simulated PRAMIN drops it
             }
 
             var s = source[..(int)Math.Min((ulong)source.Length, Image.VramSize - address)];
@@ -309,28 +167,15 @@ public sealed class ImageBar0 : IBar0
         }
     }
 
-    private static bool InAperture(ulong offset, ulong length) =>
-        offset >= PraminWindowLayout.ApertureOffset && offset - PraminWindowLayout.ApertureOffset < PraminWindowLayout.ApertureSize
-        && length <= PraminWindowLayout.ApertureSize - (offset - PraminWindowLayout.ApertureOffset);
-
-    private void Check(ulong offset, int width)
+    /// <summary>The PRAMIN aperture at 0x700000, showing the image from the window base.</summary>
+    private sealed class Aperture(ImageBar0 owner) : IBar0Aperture
     {
-        if (offset >= Length || (ulong)width > Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"BAR0 offset 0x{offset:x} (width {width}) is outside BAR0 of 0x{Length:x} bytes");
-        }
+        public ulong Start => PraminWindowLayout.ApertureOffset;
 
-        if (offset % (ulong)width != 0)
-        {
-            throw new ArgumentException($"BAR0 offset 0x{offset:x} is not aligned to the access width {width}", nameof(offset));
-        }
-    }
+        public ulong Length => PraminWindowLayout.ApertureSize;
 
-    private void CheckBlock(ulong offset, ulong length)
-    {
-        if (offset >= Length || length > Length - offset)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"BAR0 block 0x{offset:x}+0x{length:x} is outside BAR0 of 0x{Length:x} bytes");
-        }
+        public void Read(ulong offset, Span<byte> destination) => owner.ReadAperture(offset, destination);
+
+        public void Write(ulong offset, ReadOnlySpan<byte> source) => owner.WriteAperture(offset, source);
     }
 }
