@@ -417,7 +417,7 @@ public sealed class Vmm : IDisposable
                 }
 
                 var removals = _mappings.Values.SelectMany(LeafSlots).ToList();
-                Apply(removals, [], []);
+                Apply(removals, [], [], _tables.Values.Where(t => t != _root));
                 _mappings.Clear();
                 if (OwnsRoot)
                 {
@@ -439,8 +439,18 @@ public sealed class Vmm : IDisposable
             }
 
             prepared.IsDone = true;
-            Apply([], [], prepared.LeafPins);
             UnreserveVa(prepared.Va.Value, prepared.Request.Size, prepared.Replaced);
+            try
+            {
+                Apply([], [], prepared.LeafPins);
+            }
+            catch (NovaMmException)
+            {
+                // The flush that would let us free the now-empty tables failed: they stay installed (empty, so they
+                // change no translation) and tracked, and a later unmap, cancel or Dispose frees them.
+                Unpin(prepared.LeafPins);
+                throw;
+            }
         }
     }
 
@@ -701,7 +711,7 @@ public sealed class Vmm : IDisposable
     /// once, and only then commits the shadow and frees the detached pages. On a flush failure every write is undone
     /// in reverse order and nothing is committed.
     /// </summary>
-    private void Apply(List<LeafWrite> removals, List<LeafWrite> additions, List<Table> unpin)
+    private void Apply(List<LeafWrite> removals, List<LeafWrite> additions, List<Table> unpin, IEnumerable<Table>? alsoCheck = null)
     {
         var delta = new Dictionary<Table, int>();
         foreach (var r in removals)
@@ -718,6 +728,11 @@ public sealed class Vmm : IDisposable
         foreach (var t in unpin)
         {
             pinDelta[t] = pinDelta.GetValueOrDefault(t) + 1;
+            delta.TryAdd(t, 0);
+        }
+
+        foreach (var t in alsoCheck ?? [])
+        {
             delta.TryAdd(t, 0);
         }
 

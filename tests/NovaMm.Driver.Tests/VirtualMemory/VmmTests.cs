@@ -302,6 +302,25 @@ public class VmmTests
     }
 
     [Fact]
+    public void A_map_whose_flush_times_out_leaks_nothing()
+    {
+        var kit = new VmmTestKit();
+        var free = kit.Gpu.Mm.FreeBytes;
+        var vmm = kit.NewVmm();
+        var pages = kit.Pages(1);
+        var va = vmm.FreeVaBytes;
+        kit.Hw.VfPriv.InvalidateNeverCompletes = true;
+        Assert.Equal(ErrorCode.TimedOut, Assert.Throws<NovaMmException>(() => vmm.Map(new MapRequest { Size = 4096, Va = new GpuVa(0x5000) }, pages)).Code);
+        kit.Hw.VfPriv.InvalidateNeverCompletes = false;
+        Assert.Equal(va, vmm.FreeVaBytes); // the VA came back even though the tables could not be freed yet
+        Assert.Empty(vmm.Mappings);
+        var m = vmm.Map(new MapRequest { Size = 4096, Va = new GpuVa(0x5000) }, pages);
+        Assert.Equal(0, m.PtPagesAllocated); // the tables left behind are reused
+        vmm.Dispose();
+        Assert.Equal(free - 4096, kit.Gpu.Mm.FreeBytes); // only the data page is still allocated
+    }
+
+    [Fact]
     public void Dispose_frees_every_table_and_the_root()
     {
         var kit = new VmmTestKit();
