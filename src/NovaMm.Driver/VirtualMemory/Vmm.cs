@@ -215,6 +215,8 @@ public sealed class Vmm : IDisposable
                 pinned = PinPath(va, request.Size, leaf);
             }
 
+            AfterPlanForTesting?.Invoke();
+
             // Allocate with no lock but _prepareLock held; a failure frees what was taken and changes nothing.
             var pages = new List<VramAllocation>(missing.Count);
             try
@@ -394,6 +396,10 @@ public sealed class Vmm : IDisposable
 
     /// <summary>The physical address <paramref name="va"/> maps to according to the page tables in VRAM, or null (nova's <c>read_mapping</c>).</summary>
     public VramAddress? ReadMapping(GpuVa va) => Walk(va).PhysicalAddress;
+
+    /// <summary>Test hook: runs inside <see cref="Prepare"/> between planning and allocating (the window another
+    /// preparation could race into if preparations were not serialised).</summary>
+    internal Action? AfterPlanForTesting { get; set; }
 
     /// <summary>Test hook: leave out the TLB flush of map and unmap, to prove the tests can see a missing flush.</summary>
     internal bool SkipFlushForTesting { get; set; }

@@ -42,11 +42,13 @@ public class VmmTests
             Assert.Equal(pages[i].Value + 0x123, w.PhysicalAddress!.Value.Value);
             Assert.Equal(GpuPage.Size, w.PageSize);
             Assert.Equal(kit.Gpu.Chip.Format.Levels.Count, w.Steps.Count);
+            var hw = kit.Hw.Gmmu.Translate(vmm.Pdb.Value, vmm.Format, va + ((ulong)i * 4096) + 0x123, Hardware.Mmu.AccessType.Write, privileged: false);
+            Assert.Equal(pages[i].Value + 0x123, hw.Translation!.PhysicalAddress); // the hardware agrees
         }
 
-        Assert.Equal(WalkStatus.Unmapped, vmm.Walk(new GpuVa(va + (3 * 4096))).Status is var s && (va + (3 * 4096)) % (2UL << 20) == 0 ? WalkStatus.Unmapped : s);
         vmm.Unmap(m);
         Assert.Equal(WalkStatus.TableMissing, vmm.Walk(new GpuVa(va)).Status);
+        Assert.False(kit.Hw.Gmmu.Translate(vmm.Pdb.Value, vmm.Format, va, Hardware.Mmu.AccessType.Read, privileged: false).IsSuccess);
         Assert.Equal(0, vmm.PageTablePages);
         Assert.Equal(freeWithPages, kit.Gpu.Mm.FreeBytes);
         Assert.True(before > freeWithPages);
@@ -347,6 +349,46 @@ public class VmmTests
         {
             Assert.Equal(0UL, kit.Hw.Vram.Read64(kit.Gpu.Bar1Pdb.Value + i));
         }
+    }
+
+    [Fact]
+    public void A_preparation_racing_into_another_ones_plan_would_lose_a_mapping()
+    {
+        // Negative control for the concurrency test: force the interleaving that _prepareLock forbids across
+        // threads (the lock is re-entrant, so the same thread gets in) and show the read-back check catches it.
+        var kit = new VmmTestKit();
+        using var vmm = kit.NewVmm();
+        var pages = kit.Pages(2);
+        Mapping? b = null;
+        vmm.AfterPlanForTesting = () =>
+        {
+            vmm.AfterPlanForTesting = null;
+            b = vmm.Map(new MapRequest { Size = 4096, Va = new GpuVa(0x4000_1000) }, pages[1..]);
+        };
+        vmm.Map(new MapRequest { Size = 4096, Va = new GpuVa(0x4000_0000) }, pages[..1]);
+        Assert.NotNull(b);
+        Assert.NotEqual(pages[1], vmm.ReadMapping(b.Va)); // B's tables were replaced by A's: the check sees it
+    }
+
+    [Fact]
+    public void The_same_race_from_another_thread_waits_for_the_first_preparation()
+    {
+        var kit = new VmmTestKit();
+        using var vmm = kit.NewVmm();
+        var pages = kit.Pages(2);
+        Mapping? b = null;
+        Thread? other = null;
+        vmm.AfterPlanForTesting = () =>
+        {
+            vmm.AfterPlanForTesting = null;
+            other = new Thread(() => b = vmm.Map(new MapRequest { Size = 4096, Va = new GpuVa(0x4000_1000) }, pages[1..]));
+            other.Start();
+            Thread.Sleep(100); // B is now blocked on the preparation lock (or not yet started): it cannot get in
+        };
+        var a = vmm.Map(new MapRequest { Size = 4096, Va = new GpuVa(0x4000_0000) }, pages[..1]);
+        other!.Join();
+        Assert.Equal(pages[0], vmm.ReadMapping(a.Va));
+        Assert.Equal(pages[1], vmm.ReadMapping(b!.Va));
     }
 
     [Fact]
