@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using NovaMm.Driver.Buddy.Trace;
+using Spectre.Console;
 
 namespace NovaMm.Cli.Commands;
 
@@ -76,7 +77,20 @@ internal static class BuddyCommand
             if (ReferenceEquals(output, Console.Out))
             {
                 using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
-                BuddyTraceReplayer.Replay(trace, stdout);
+                if (Console.IsOutputRedirected && !Console.IsErrorRedirected && trace.Ops.Count >= 100_000)
+                {
+                    // Output goes to a file or pipe and a person watches the terminal: a progress bar on standard error.
+                    var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error), Interactive = InteractionSupport.Yes, Ansi = AnsiSupport.Yes });
+                    console.Progress().AutoClear(true).Start(ctx =>
+                    {
+                        var task = ctx.AddTask($"replaying {Path.GetFileName(path)}", maxValue: trace.Ops.Count);
+                        BuddyTraceReplayer.Replay(trace, new LineCounter(stdout, n => task.Value = n));
+                    });
+                }
+                else
+                {
+                    BuddyTraceReplayer.Replay(trace, stdout);
+                }
             }
             else
             {
@@ -148,4 +162,35 @@ internal static class BuddyCommand
             return 2;
         }
     }
+}
+
+/// <summary>Passes text through and reports every 4,096th completed line (one line per replayed operation).</summary>
+internal sealed class LineCounter(TextWriter inner, Action<long> progress) : TextWriter
+{
+    private long _lines;
+
+    public override Encoding Encoding => inner.Encoding;
+
+    public override void Write(char value)
+    {
+        inner.Write(value);
+        if (value == '\n' && (++_lines & 0xFFF) == 0)
+        {
+            progress(_lines);
+        }
+    }
+
+    public override void Write(string? value)
+    {
+        inner.Write(value);
+        foreach (var c in value ?? string.Empty)
+        {
+            if (c == '\n' && (++_lines & 0xFFF) == 0)
+            {
+                progress(_lines);
+            }
+        }
+    }
+
+    public override void Flush() => inner.Flush();
 }
