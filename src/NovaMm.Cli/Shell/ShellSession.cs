@@ -298,7 +298,7 @@ internal sealed class ShellSession
         json["fault"] = f.ReasonName;
         if (f.Level is { } level)
         {
-            json["level"] = level.DisplayName();
+            json["level"] = level.CliName();
         }
 
         return new(json, $"{Hex.Format(va)} -> fault: {f.ReasonName}{(f.Level is { } lv ? $" at {lv.DisplayName()}" : "")}");
@@ -314,7 +314,7 @@ internal sealed class ShellSession
         foreach (var s in w.Steps)
         {
             var raw = s.High is { } hi ? "0x" + hi.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + s.Low.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) : Hex.Format(s.Low, 16);
-            levels.Add(new JsonObject { ["level"] = s.Level.Name, ["index"] = s.Index, ["entryAddress"] = Json.Hex(s.EntryAddress.Value), ["raw"] = raw });
+            levels.Add(new JsonObject { ["level"] = s.Level.Id.CliName(), ["index"] = s.Index, ["entryAddress"] = Json.Hex(s.EntryAddress.Value), ["raw"] = raw });
             text.Append($"\n  {s.Level.Name,-6} [{s.Index,3}] @ {s.EntryAddress} = {raw}  {s.Decoded.Describe()}");
         }
 
@@ -438,7 +438,7 @@ internal sealed class ShellSession
             ["address"] = Json.Hex(f.Va),
             ["access"] = f.Access.ToString().ToLowerInvariant(),
             ["reason"] = f.ReasonName,
-            ["level"] = f.Level?.DisplayName(),
+            ["level"] = f.Level?.CliName(),
             ["pdb"] = Json.Hex(f.Pdb),
             ["source"] = f.Source.ToString().ToLowerInvariant(),
         }).ToArray());
@@ -459,6 +459,7 @@ internal sealed class ShellSession
         }).ToArray());
         var json = new JsonObject
         {
+            ["ok"] = true,
             ["vramTotal"] = Json.Hex(Gpu.Mm.TotalBytes),
             ["vramFree"] = Json.Hex(Gpu.Mm.FreeBytes),
             ["allocator"] = Commands.BootCommand.AllocatorJson(Gpu),
@@ -502,7 +503,7 @@ internal sealed class ShellSession
 
         var showTree = l.Has("tree") || !l.Has("ranges");
         var showRanges = l.Has("ranges") || !l.Has("tree");
-        var json = Commands.DumpCommand.ToJson(new JsonObject { ["vmm"] = l.Args[0], ["pdb"] = Json.Hex(vmm.Pdb.Value), ["mmu"] = Format.Version == MmuVersion.V2 ? "v2" : "v3" }, result, showTree, showRanges);
+        var json = Commands.DumpCommand.ToJson(new JsonObject { ["ok"] = true, ["vmm"] = l.Args[0], ["pdb"] = Json.Hex(vmm.Pdb.Value), ["mmu"] = Format.Version == MmuVersion.V2 ? "v2" : "v3" }, result, showTree, showRanges);
         var title = $"address space {l.Args[0]}: PDB {vmm.Pdb}, {result.Mappings.Count} mapped range(s), {result.TablesRead} table(s)";
         return new(json, title, () => Commands.DumpCommand.Print(title, result, showTree, showRanges));
     }
@@ -518,7 +519,7 @@ internal sealed class ShellSession
     private static ShellOutput Help(ShellLine l)
     {
         var lines = l.Args.Count == 1 ? [ShellSyntax.UsageOf(l.Args[0])] : ShellSyntax.Usage.ToArray();
-        return new(new JsonObject { ["commands"] = new JsonArray(lines.Select(x => (JsonNode)JsonValue.Create(x)!).ToArray()) }, string.Join("\n", lines));
+        return new(new JsonObject { ["ok"] = true, ["commands"] = new JsonArray(lines.Select(x => (JsonNode)JsonValue.Create(x)!).ToArray()) }, string.Join("\n", lines));
     }
 
     private VramAllocation Allocation(string name) =>

@@ -101,6 +101,7 @@ public sealed class BarUser : IDisposable
 
     internal void Leaked(Mapping mapping)
     {
+        System.Diagnostics.Trace.TraceWarning($"BarAccess at BAR1 {mapping.Va} ({mapping.Size} bytes) was dropped without Dispose; its mapping will be reclaimed");
         Interlocked.Decrement(ref _live);
         Interlocked.Increment(ref _leaks);
         _leaked.Enqueue(mapping);
