@@ -170,6 +170,18 @@ public class ShellTests
     }
 
     [Fact]
+    public void Sparse_targets_map_without_pages()
+    {
+        var (code, output, _) = RunScript("vmm v\nmap v s sparse:64K va=0x10000 page=64K\ntranslate v 0x10000\nwalk v 0x10000\nunmap v s\n", "--json");
+        Assert.Equal(0, code);
+        var l = Lines(output);
+        Assert.True((bool)l[1]["sparse"]!);
+        Assert.Equal(1, (int)l[1]["pages"]!);
+        Assert.Equal("sparse", (string)l[2]["fault"]!);
+        Assert.Equal("unmapped", (string)l[3]["result"]!);
+    }
+
+    [Fact]
     public void Missing_script_is_a_one_line_error()
     {
         var (code, _, err) = CliRunner.Run("shell", "/nonexistent/script.nsh");

@@ -197,8 +197,16 @@ internal sealed class ShellSession
 
         var pageSize = l.Options.TryGetValue("page", out var p) ? ShellSyntax.Size(p, "page") : GpuPage.Size;
         var (allocName, address, size) = ShellSyntax.Target(l.Args[2]);
+        var sparse = l.Args[2].StartsWith("sparse:", StringComparison.Ordinal);
         var pages = new List<VramAddress>();
-        if (allocName is not null)
+        if (sparse)
+        {
+            if (size == 0 || size % pageSize != 0)
+            {
+                throw new ShellError($"sparse size {Hex.Format(size)} is not a multiple of the {PageSize.Format(pageSize)} page");
+            }
+        }
+        else if (allocName is not null)
         {
             var a = Allocation(allocName);
             foreach (var b in a.Blocks)
@@ -236,7 +244,8 @@ internal sealed class ShellSession
         };
         var request = new MapRequest
         {
-            Size = (ulong)pages.Count * pageSize,
+            Size = sparse ? size : (ulong)pages.Count * pageSize,
+            Sparse = sparse,
             PageSize = pageSize,
             Va = l.Options.TryGetValue("va", out var va) ? new GpuVa(ShellSyntax.Number(va, "va")) : null,
             Attributes = attributes,
@@ -256,9 +265,10 @@ internal sealed class ShellSession
             ["va"] = Json.Hex(m.Va.Value),
             ["size"] = Json.Hex(m.Size),
             ["page"] = PageSize.Format(pageSize),
-            ["pages"] = m.Pages.Count,
+            ["pages"] = m.PteCount,
+            ["sparse"] = m.IsSparse,
             ["ptPages"] = m.PtPagesAllocated,
-        }, $"{vmmName}/{name}: {m.Va}..{m.End} -> {m.Pages.Count} x {PageSize.Format(pageSize)} ({attributes}), {m.PtPagesAllocated} page-table page(s) allocated");
+        }, $"{vmmName}/{name}: {m.Va}..{m.End} -> {m.PteCount} x {PageSize.Format(pageSize)} ({(m.IsSparse ? "sparse" : attributes.ToString())}), {m.PtPagesAllocated} page-table page(s) allocated");
     }
 
     private ShellOutput Unmap(ShellLine l)
@@ -319,14 +329,14 @@ internal sealed class ShellSession
         }
 
         var result = w.Status switch { WalkStatus.Mapped => "mapped", WalkStatus.Unmapped => "unmapped", _ => "table-missing" };
-        var json = new JsonObject { ["vmm"] = l.Args[0], ["va"] = Json.Hex(va.Value), ["result"] = result, ["levels"] = levels };
+        var json = new JsonObject { ["vmm"] = l.Args[0], ["va"] = Json.Hex(va.Value), ["result"] = result, ["sparse"] = w.Sparse, ["levels"] = levels };
         if (w.PhysicalAddress is { } pa)
         {
             json["address"] = Json.Hex(pa.Value);
             json["page"] = PageSize.Format(w.PageSize);
         }
 
-        text.Append($"\n  => {result}{(w.PhysicalAddress is { } a ? $" {a} ({PageSize.Format(w.PageSize)} page)" : "")}");
+        text.Append($"\n  => {result}{(w.Sparse ? " (sparse: reads zero)" : "")}{(w.PhysicalAddress is { } a ? $" {a} ({PageSize.Format(w.PageSize)} page)" : "")}");
         return new(json, text.ToString());
     }
 

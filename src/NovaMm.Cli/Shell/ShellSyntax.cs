@@ -32,7 +32,7 @@ internal static partial class ShellSyntax
         ["alloc"] = new(2, 2, ["min", "range"], ["contiguous", "topdown", "clear"], "alloc NAME SIZE [min=SIZE] [contiguous] [topdown] [clear] [range=START:END]"),
         ["free"] = new(1, 1, [], [], "free NAME"),
         ["vmm"] = new(1, 1, ["va"], [], "vmm NAME [va=START:END]"),
-        ["map"] = new(3, 3, ["va", "page", "kind"], ["ro", "priv", "noatomic", "replace"], "map VMM NAME TARGET [va=ADDR] [page=SIZE] [ro] [priv] [noatomic] [kind=N] [replace]"),
+        ["map"] = new(3, 3, ["va", "page", "kind"], ["ro", "priv", "noatomic", "replace"], "map VMM NAME TARGET [va=ADDR] [page=SIZE] [ro] [priv] [noatomic] [kind=N] [replace]   (TARGET: allocation, vram:ADDR:SIZE or sparse:SIZE)"),
         ["unmap"] = new(2, 2, [], [], "unmap VMM NAME"),
         ["translate"] = new(2, 3, [], ["priv"], "translate VMM VA [read|write|atomic] [priv]"),
         ["walk"] = new(2, 2, [], [], "walk VMM VA"),
@@ -245,9 +245,14 @@ internal static partial class ShellSyntax
         return (start, end);
     }
 
-    /// <summary>A map target: an allocation name, or <c>vram:ADDR:SIZE</c>.</summary>
+    /// <summary>A map target: an allocation name, <c>vram:ADDR:SIZE</c>, or <c>sparse:SIZE</c> (no pages behind it).</summary>
     public static (string? Allocation, ulong Address, ulong Size) Target(string text)
     {
+        if (text.StartsWith("sparse:", StringComparison.Ordinal))
+        {
+            return (null, 0, Size(text["sparse:".Length..], "sparse size"));
+        }
+
         if (text.StartsWith("vram:", StringComparison.Ordinal))
         {
             var parts = text.Split(':');
@@ -261,7 +266,7 @@ internal static partial class ShellSyntax
 
         if (!NamePattern().IsMatch(text))
         {
-            throw new ShellError($"malformed target '{text}' (an allocation name or vram:ADDR:SIZE)");
+            throw new ShellError($"malformed target '{text}' (an allocation name, vram:ADDR:SIZE or sparse:SIZE)");
         }
 
         return (text, 0, 0);

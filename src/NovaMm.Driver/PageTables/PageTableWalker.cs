@@ -37,6 +37,9 @@ public sealed record WalkResult(GpuVa Va, WalkStatus Status, IReadOnlyList<WalkS
     /// <summary>The last step: where the PTE is (or where a table is missing).</summary>
     public WalkStep Last => Steps[^1];
 
+    /// <summary>Whether a sparse entry (a sparse PTE, or a sparse directory entry above it) ended the walk: the GPU reads zero there.</summary>
+    public bool Sparse => Pte?.Sparse == true || (Status == WalkStatus.Unmapped && Pte is null && Last.Decoded is DecodedPde { Sparse: true });
+
     /// <summary>Size of the page that maps <see cref="Va"/>, when mapped.</summary>
     public ulong PageSize => Pte?.PageSize ?? 0;
 }
@@ -69,6 +72,9 @@ public static class PageTableWalker
             {
                 case DecodedPte pte:
                     return Leaf(va, steps, pte);
+                case DecodedPde { Sparse: true }:
+                    // A sparse directory entry: everything below reads zero (hardware.md §1.3, §1.4, §2.2).
+                    return new WalkResult(va, WalkStatus.Unmapped, steps, null, null);
                 case DecodedPde { IsDual: true } dual:
                     if (dual.Big.IsPresent && dual.Big.Aperture == PdeAperture.Video)
                     {

@@ -20,6 +20,12 @@ public sealed record MapRequest
 
     /// <summary>With an exact VA: replace the live mappings inside the range instead of refusing.</summary>
     public bool Replace { get; init; }
+
+    /// <summary>
+    /// A sparse mapping: no pages behind it; its PTEs hold the sparse encoding (v2 VALID 0 + VOL, v3 PCF SPARSE), so
+    /// the GPU reads zero and drops writes without faulting (hardware.md §1.5, §2.4; drm_gpuvm sparse regions).
+    /// </summary>
+    public bool Sparse { get; init; }
 }
 
 /// <summary>A live mapping in a <see cref="Vmm"/>.</summary>
@@ -53,6 +59,12 @@ public sealed class Mapping
     /// <summary>Physical address of each page, in VA order.</summary>
     public IReadOnlyList<VramAddress> Pages { get; }
 
+    /// <summary>Whether the mapping is sparse (no pages; sparse PTEs).</summary>
+    public bool IsSparse { get; init; }
+
+    /// <summary>Number of PTEs.</summary>
+    public ulong PteCount => Size / PageSize;
+
     /// <summary>Page-table pages the map call allocated.</summary>
     public int PtPagesAllocated { get; }
 
@@ -65,5 +77,5 @@ public sealed class Mapping
     public bool Contains(GpuVa va) => va.Value >= Va.Value && va.Value - Va.Value < Size;
 
     /// <inheritdoc />
-    public override string ToString() => $"{Va}..{End} ({Size / PageSize} x {Spec.PageTables.PageSize.Format(PageSize)}, {Attributes})";
+    public override string ToString() => $"{Va}..{End} ({PteCount} x {Spec.PageTables.PageSize.Format(PageSize)}, {(IsSparse ? "sparse" : Attributes.ToString())})";
 }

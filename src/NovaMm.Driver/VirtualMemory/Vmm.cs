@@ -278,9 +278,12 @@ public sealed class Vmm : IDisposable
 
         var pageSize = prepared.Request.PageSize;
         var count = prepared.Request.Size / pageSize;
-        if ((ulong)pages.Count != count)
+        var sparse = prepared.Request.Sparse;
+        if ((ulong)pages.Count != (sparse ? 0 : count))
         {
-            throw new ArgumentException($"{pages.Count} pages given for a mapping of {count} pages", nameof(pages));
+            throw new ArgumentException(sparse
+                ? $"{pages.Count} pages given for a sparse mapping (it has none)"
+                : $"{pages.Count} pages given for a mapping of {count} pages", nameof(pages));
         }
 
         for (var i = 0; i < pages.Count; i++)
@@ -300,7 +303,7 @@ public sealed class Vmm : IDisposable
             for (var i = 0UL; i < count; i++)
             {
                 var at = va + (i * pageSize);
-                var (lo, hi) = EntryCodec.Pte(Format, prepared.Leaf, pages[(int)i], prepared.Request.Attributes);
+                var (lo, hi) = sparse ? EntryCodec.Sparse(Format, prepared.Leaf) : EntryCodec.Pte(Format, prepared.Leaf, pages[(int)i], prepared.Request.Attributes);
                 additions.Add(new LeafWrite(LeafTable(at, prepared.Leaf), Format.IndexOf(prepared.Leaf, new GpuVa(at)), lo, hi));
             }
 
@@ -312,7 +315,7 @@ public sealed class Vmm : IDisposable
                 _mappings.Remove(old.Va.Value);
             }
 
-            var mapping = new Mapping(prepared.Va, prepared.Request.Size, pageSize, prepared.Request.Attributes, pages.ToArray(), prepared.PtPagesAllocated);
+            var mapping = new Mapping(prepared.Va, prepared.Request.Size, pageSize, prepared.Request.Attributes, pages.ToArray(), prepared.PtPagesAllocated) { IsSparse = sparse };
             _mappings[va] = mapping;
             prepared.IsDone = true;
             return mapping;
@@ -325,6 +328,10 @@ public sealed class Vmm : IDisposable
         using var prepared = Prepare(request);
         return Execute(prepared, pages);
     }
+
+    /// <summary>Maps <paramref name="size"/> bytes sparse: reads return zero, writes are dropped, nothing faults.</summary>
+    public Mapping MapSparse(ulong size, ulong pageSize = GpuPage.Size, GpuVa? va = null) =>
+        Map(new MapRequest { Size = size, PageSize = pageSize, Va = va, Sparse = true }, []);
 
     /// <summary>Maps the blocks of a VRAM allocation, contiguous in VA, in block-list order.</summary>
     /// <exception cref="ArgumentException">A block not aligned to the page size or not a multiple of it.</exception>

@@ -464,3 +464,45 @@ public class WalkerPrecedenceTests
         vmm.Unmap(big);
     }
 }
+
+public class SparseMappingTests
+{
+    [Theory]
+    [InlineData("GA102", 4096UL)]
+    [InlineData("GA102", 65536UL)]
+    [InlineData("GA102", 2097152UL)]
+    [InlineData("GH100", 4096UL)]
+    [InlineData("GH100", 65536UL)]
+    [InlineData("GB202", 2097152UL)]
+    public void Sparse_ranges_read_zero_drop_writes_and_do_not_fault(string chip, ulong pageSize)
+    {
+        var kit = new VmmTestKit(chip);
+        using var vmm = kit.NewVmm();
+        var va = new GpuVa(pageSize * 64);
+        var m = vmm.MapSparse(4 * pageSize, pageSize, va);
+        Assert.True(m.IsSparse);
+        Assert.Equal(4UL, m.PteCount);
+        var walk = vmm.Walk(new GpuVa(va.Value + pageSize + 0x10));
+        Assert.Equal(PageTables.WalkStatus.Unmapped, walk.Status);
+        Assert.True(walk.Sparse);
+        var t = kit.Hw.Gmmu.Translate(vmm.Pdb.Value, vmm.Format, va.Value + 0x10, Hardware.Mmu.AccessType.Read, false);
+        Assert.Equal("sparse", t.Fault!.ReasonName);
+        Assert.Equal(0, kit.Hw.Faults.Count); // sparse is not a fault
+        vmm.Unmap(m);
+        Assert.Equal(0, vmm.PageTablePages);
+        Assert.Equal("invalid-pde", kit.Hw.Gmmu.Translate(vmm.Pdb.Value, vmm.Format, va.Value, Hardware.Mmu.AccessType.Read, false).Fault!.ReasonName);
+    }
+
+    [Fact]
+    public void Sparse_through_bar1_reads_zero_and_drops_writes()
+    {
+        var kit = new VmmTestKit();
+        var bar = kit.Gpu.BarUser.Vmm;
+        var m = bar.MapSparse(8192, va: new GpuVa(0x10_0000));
+        kit.Hw.Bar1.Write32(0x10_0004, 0xFFFF_FFFF);
+        Assert.Equal(0u, kit.Hw.Bar1.Read32(0x10_0004));
+        Assert.Equal(0, kit.Hw.Faults.Count);
+        Assert.Throws<ArgumentException>(() => bar.Map(new MapRequest { Size = 4096, Sparse = true }, kit.Pages(1)));
+        bar.Unmap(m);
+    }
+}
