@@ -84,11 +84,8 @@ public sealed record ChipInfo(
     /// <summary>Virtual address width in bits: 49 for MMU v2, 57 for v3 (hardware.md §1.1, §2.1).</summary>
     public int VaBits => Format.VaBits;
 
-    /// <summary>
-    /// How much VRAM a PTE can address: v2 ADDRESS_VID 32:8 holds PA[36:12] (128 GiB); v3 ADDRESS_VID 39:12
-    /// (1 TiB) (hardware.md §1.5, §2.4).
-    /// </summary>
-    public ulong PteVramReach => MmuVersion == 2 ? 1UL << 37 : 1UL << 40;
+    /// <summary>How much VRAM a PTE can address (<see cref="MmuFormat.VideoMemoryReach"/>).</summary>
+    public ulong PteVramReach => Format.VideoMemoryReach;
 
     /// <summary>
     /// The largest VRAM this chip can drive here: what both a PTE and the PRAMIN window reach (the driver

@@ -120,6 +120,12 @@ public sealed class MmuFormat
     /// <summary>The entry formats used.</summary>
     public MmuVersion Version { get; }
 
+    /// <summary>
+    /// How much video memory a PTE can address: the width of the PTE's ADDRESS_VID field plus the 12-bit page shift
+    /// (v2 32:8 → PA[36:12], 128 GiB; v3 39:12 → 1 TiB; hardware.md §1.5, §2.4).
+    /// </summary>
+    public ulong VideoMemoryReach => 1UL << ((Version == MmuVersion.V2 ? PteV2.Fields.AddressVid.Width : PteV3.Fields.AddressVid.Width) + GpuPage.Shift);
+
     /// <summary>Virtual-address width in bits: 49 (v2) or 57 (v3).</summary>
     public int VaBits { get; }
 
