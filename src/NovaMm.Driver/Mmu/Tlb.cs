@@ -74,10 +74,14 @@ public sealed class Tlb
 
     private void WaitIdle(string what)
     {
+        // Time out only after the deadline AND a few polls: a thread descheduled past the deadline (a GC pause, a
+        // loaded machine) gets to look at the register again before it declares the hardware stuck.
+        const int minimumPolls = 16;
         var clock = Stopwatch.StartNew();
+        var polls = 0;
         while (_bar0.Read<NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE>().Trigger)
         {
-            if (clock.Elapsed > Timeout)
+            if (++polls >= minimumPolls && clock.Elapsed > Timeout)
             {
                 throw new NovaMmException(ErrorCode.TimedOut,
                     $"TLB invalidate did not complete within {Timeout.TotalMilliseconds:0} ms ({what}): NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE.TRIGGER still 1");
