@@ -41,7 +41,7 @@ internal static class RenderCommand
                 var parsed = ShellSession.ParseScript(path, lines);
                 (hw, gpu) = Devices.Boot(r.GetValue(chip), r.GetValue(vram), r.GetValue(bar1));
                 var session = new ShellSession(hw, gpu);
-                session.RunQuietly(path, parsed);
+                session.Run(path, parsed);
                 var vmm = session.Vmms.LastOrDefault(v => v.Key != "bar1" || session.Vmms.Count == 1);
                 result = new ScenarioResult($"state after script {Path.GetFileName(path)}",
                     session.Allocations.Select(a => new NamedAllocation(a.Key, a.Value)).ToList(), vmm.Value, vmm.Key);

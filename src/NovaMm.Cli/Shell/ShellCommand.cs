@@ -66,19 +66,15 @@ internal static class ShellCommand
 
     private static int RunScript(ShellSession session, string name, List<ShellLine> lines, bool asJson)
     {
-        foreach (var l in lines)
+        try
         {
-            try
-            {
-                Print(l, session.Execute(l), asJson);
-            }
-            catch (Exception e) when (IsCommandError(e))
-            {
-                return Fail(name, l.Line, l.Name, Devices.FirstLine(e.Message), asJson);
-            }
+            session.Run(name, lines, (l, result) => Print(l, result, asJson));
+            return 0;
         }
-
-        return 0;
+        catch (ScriptFailure f)
+        {
+            return Fail(name, f.Line, f.Command, f.Detail, asJson);
+        }
     }
 
     private static int RunPrompt(ShellSession session, bool asJson)
@@ -104,7 +100,7 @@ internal static class ShellCommand
                     Print(l, session.Execute(l), asJson);
                 }
             }
-            catch (Exception e) when (e is ShellError || IsCommandError(e))
+            catch (Exception e) when (ShellSession.IsCommandError(e))
             {
                 if (asJson)
                 {
@@ -151,9 +147,6 @@ internal static class ShellCommand
 
         throw new ScriptFailure(script, line, cmd, message);
     }
-
-    private static bool IsCommandError(Exception e) =>
-        e is ShellError or ArgumentException or NovaMmException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException;
 
     internal static string FirstWord(string text) => text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
 

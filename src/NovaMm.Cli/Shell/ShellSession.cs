@@ -51,21 +51,31 @@ internal sealed class ShellSession
 
     private MmuFormat Format => Gpu.Chip.Format;
 
-    /// <summary>Runs every line of a parsed script; the first failure stops it with <c>SCRIPT:LINE: message</c>.</summary>
-    public void RunQuietly(string script, IEnumerable<ShellLine> lines)
+    /// <summary>
+    /// Runs every line of a parsed script, handing each result to <paramref name="onOutput"/>; the first failing line
+    /// stops it with a <see cref="ScriptFailure"/> (<c>SCRIPT:LINE: message</c>).
+    /// </summary>
+    public void Run(string script, IEnumerable<ShellLine> lines, Action<ShellLine, ShellOutput>? onOutput = null)
     {
         foreach (var l in lines)
         {
+            ShellOutput output;
             try
             {
-                Execute(l);
+                output = Execute(l);
             }
-            catch (Exception e) when (e is ShellError or ArgumentException or NovaMmException or InvalidOperationException or IOException)
+            catch (Exception e) when (IsCommandError(e))
             {
                 throw new ScriptFailure(script, l.Line, l.Name, Commands.Devices.FirstLine(e.Message));
             }
+
+            onOutput?.Invoke(l, output);
         }
     }
+
+    /// <summary>Whether <paramref name="e"/> is a command failing (reported on its line), not a bug in the tool.</summary>
+    public static bool IsCommandError(Exception e) =>
+        e is ShellError or ArgumentException or NovaMmException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException;
 
     /// <summary>Parses a whole script (syntax only); the first bad line stops it with <c>SCRIPT:LINE: message</c>.</summary>
     public static List<ShellLine> ParseScript(string script, IReadOnlyList<string> lines)
@@ -179,7 +189,7 @@ internal sealed class ShellSession
     {
         ["name"] = name,
         ["pdb"] = Json.Hex(vmm.Pdb.Value),
-        ["mmu"] = Format.Version == MmuVersion.V2 ? "v2" : "v3",
+        ["mmu"] = $"v{(int)Format.Version}",
         ["vaBits"] = Format.VaBits,
         ["vaStart"] = Json.Hex(vmm.VaStart),
         ["vaEnd"] = Json.Hex(vmm.VaEnd),
@@ -513,7 +523,7 @@ internal sealed class ShellSession
 
         var showTree = l.Has("tree") || !l.Has("ranges");
         var showRanges = l.Has("ranges") || !l.Has("tree");
-        var json = Commands.DumpCommand.ToJson(new JsonObject { ["ok"] = true, ["vmm"] = l.Args[0], ["pdb"] = Json.Hex(vmm.Pdb.Value), ["mmu"] = Format.Version == MmuVersion.V2 ? "v2" : "v3" }, result, showTree, showRanges);
+        var json = Commands.DumpCommand.ToJson(new JsonObject { ["ok"] = true, ["vmm"] = l.Args[0], ["pdb"] = Json.Hex(vmm.Pdb.Value), ["mmu"] = $"v{(int)Format.Version}" }, result, showTree, showRanges);
         var title = $"address space {l.Args[0]}: PDB {vmm.Pdb}, {result.Mappings.Count} mapped range(s), {result.TablesRead} table(s)";
         return new(json, title, () => Commands.DumpCommand.Print(title, result, showTree, showRanges));
     }

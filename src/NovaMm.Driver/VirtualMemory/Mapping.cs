@@ -73,9 +73,6 @@ public sealed class Mapping
 
     internal bool PendingReplace { get; set; }
 
-    /// <summary>Whether <paramref name="va"/> lies inside the mapping.</summary>
-    public bool Contains(GpuVa va) => va.Value >= Va.Value && va.Value - Va.Value < Size;
-
     /// <inheritdoc />
     public override string ToString() => $"{Va}..{End} ({PteCount} x {Spec.PageTables.PageSize.Format(PageSize)}, {(IsSparse ? "sparse" : Attributes.ToString())})";
 }

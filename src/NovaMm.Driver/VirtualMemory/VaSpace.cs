@@ -79,9 +79,6 @@ public sealed class VaSpace
         return true;
     }
 
-    /// <summary>Whether <c>[start, start + size)</c> is entirely free.</summary>
-    public bool IsFree(ulong start, ulong size) => Containing(start) is { } r && size <= r.End - start;
-
     /// <summary>Returns <c>[start, start + size)</c>, which must be in use, merging with free neighbours.</summary>
     public void Release(ulong start, ulong size)
     {

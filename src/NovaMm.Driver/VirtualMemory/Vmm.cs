@@ -384,16 +384,6 @@ public sealed class Vmm : IDisposable
         }
     }
 
-    /// <summary>The live mapping containing <paramref name="va"/>, or null.</summary>
-    public Mapping? FindMapping(GpuVa va)
-    {
-        lock (_stateLock)
-        {
-            var candidate = _mappings.Keys.Where(k => k <= va.Value).DefaultIfEmpty(ulong.MaxValue).Max();
-            return candidate != ulong.MaxValue && _mappings[candidate].Contains(va) ? _mappings[candidate] : null;
-        }
-    }
-
     /// <summary>Walks <paramref name="va"/> through the page tables in VRAM (via PRAMIN).</summary>
     public WalkResult Walk(GpuVa va)
     {
