@@ -176,18 +176,28 @@ public partial class RenderCommandTests
 [Collection("cli")]
 public class RenderChromiumTests
 {
+    /// <summary>
+    /// The Chromium to drive: whatever <c>tests/tools/ensure-chromium.sh</c> finds, after it installs Debian's
+    /// <c>chromium</c> package on a machine that has none (so the README's test command needs no manual step).
+    /// </summary>
     private static string Chromium()
     {
-        foreach (var candidate in new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" })
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "NovaMm.sln")))
         {
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
+            dir = dir.Parent;
         }
 
-        Assert.Fail("Chromium is not installed (looked for /usr/bin/chromium, chromium-browser, google-chrome). Install it: apt-get update && apt-get install -y chromium (.ci/run does this when it is missing).");
-        return string.Empty;
+        Assert.NotNull(dir);
+        var script = Path.Combine(dir.FullName, "tests", "tools", "ensure-chromium.sh");
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(script);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var path = p.StandardOutput.ReadToEnd().Trim();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0 && File.Exists(path), $"no Chromium to open the page with: {stderr.Result.Trim()}");
+        return path;
     }
 
     private static async Task<string> RunChromium(string exe, string userData, CancellationToken token, params string[] args)
