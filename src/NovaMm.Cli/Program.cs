@@ -63,6 +63,7 @@ internal static class Program
             RenderCommand.Create(),
             WalkCommand.Create(),
             DumpCommand.Create(),
+            Bench.BenchCommand.Create(),
         };
         return root;
     }

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using NovaMm.Driver.VirtualMemory;
+using NovaMm.Spec.Addresses;
+
+namespace NovaMm.Cli.Bench;
+
+/// <summary>
+/// Many separate 4 KiB mappings in one address space: the cost of one more mapping must not grow with how many there
+/// are (1,000 to 200,000), whether the VMM picks the VA or the caller does, through the library or a shell script.
+/// </summary>
+internal static class ManyMappingsWorkloads
+{
+    private const ulong Base = 1UL << 40;
+
+    /// <summary>Where the per-mapping cost is sampled (the number of mappings already made).</summary>
+    public static int[] Checkpoints(bool quick) => quick ? [1_000, 10_000, 50_000] : [1_000, 10_000, 100_000, 200_000];
+
+    /// <summary>Through the library: the cost of the 1,000 mappings ending at each checkpoint.</summary>
+    public static IEnumerable<Figure> Library(BenchContext ctx)
+    {
+        var checkpoints = Checkpoints(ctx.Quick);
+        var total = checkpoints[^1];
+        foreach (var explicitVa in new[] { false, true })
+        {
+            var what = explicitVa ? "explicit VA" : "automatic VA";
+            ctx.Step($"{total:N0} separate 4 KiB mappings through the library ({what})");
+            var perCheckpoint = checkpoints.Select(_ => new Sample()).ToArray();
+            for (var r = 0; r < Math.Max(1, ctx.Runs / 2); r++)
+            {
+                var (_, gpu) = BenchContext.Boot("GA102");
+                var backing = gpu.Mm.Allocate((ulong)total * GpuPage.Size, new Driver.Memory.VramAllocOptions { MinBlockSize = 1UL << 21 });
+                var frames = backing.Frames().Select(f => f.Address).ToArray();
+                using var vmm = new Vmm(gpu.Mm, new VmmOptions { Format = gpu.Chip.Format });
+                var stamps = new long[total + 1];
+                stamps[0] = Stopwatch.GetTimestamp();
+                for (var i = 0; i < total; i++)
+                {
+                    var request = new MapRequest { Size = GpuPage.Size, Va = explicitVa ? new GpuVa(Base + ((ulong)i * 2 * GpuPage.Size)) : null };
+                    vmm.Map(request, [frames[i]]);
+                    stamps[i + 1] = Stopwatch.GetTimestamp();
+                }
+
+                for (var c = 0; c < checkpoints.Length; c++)
+                {
+                    var end = checkpoints[c];
+                    perCheckpoint[c].Add(Clock.Between(stamps[end - 1_000], stamps[end]) / 1_000 / 1_000);
+                }
+            }
+
+            yield return Spread($"many-mappings-{(explicitVa ? "va" : "auto")}", $"one more 4 KiB mapping among 1,000 to {total:N0} ({what}, library, GA102)", checkpoints, perCheckpoint);
+        }
+    }
+
+    /// <summary>Through <c>novamm shell</c>: whole scripts of N <c>alloc</c>+<c>map</c> pairs, cost per pair.</summary>
+    public static IEnumerable<Figure> Shell(BenchContext ctx)
+    {
+        var sizes = Checkpoints(ctx.Quick);
+        foreach (var explicitVa in new[] { false, true })
+        {
+            var what = explicitVa ? "explicit VA" : "automatic VA";
+            var perSize = sizes.Select(_ => new Sample()).ToArray();
+            var dir = Directory.CreateTempSubdirectory("novamm-bench-");
+            try
+            {
+                for (var s = 0; s < sizes.Length; s++)
+                {
+                    var path = Path.Combine(dir.FullName, $"many-{sizes[s]}.nms");
+                    File.WriteAllText(path, Script(sizes[s], explicitVa));
+                    ctx.Step($"shell script of {sizes[s]:N0} alloc+map pairs ({what})");
+                    for (var r = 0; r < Math.Max(1, ctx.Runs / 2); r++)
+                    {
+                        // The whole tool, in this process: parse, boot, run, print (to nowhere). Program.Run points the
+                        // global console at its writer, so the bench's own console is put back afterwards.
+                        var console = Spectre.Console.AnsiConsole.Console;
+                        var error = new StringWriter();
+                        int code = 0;
+                        var ns = Clock.Nanoseconds(() => code = Program.Run(["shell", "--chip", "GA102", path], TextWriter.Null, error));
+                        Spectre.Console.AnsiConsole.Console = console;
+                        if (code != 0)
+                        {
+                            throw new InvalidOperationException($"the benchmark script failed with exit code {code}: {error.ToString().Trim()}");
+                        }
+
+                        perSize[s].Add(ns / sizes[s] / 1_000);
+                    }
+                }
+            }
+            finally
+            {
+                dir.Delete(recursive: true);
+            }
+
+            yield return Spread($"many-mappings-shell-{(explicitVa ? "va" : "auto")}", $"alloc+map pair in a script of 1,000 to {sizes[^1]:N0} pairs ({what}, novamm shell, whole process work)", sizes, perSize);
+        }
+    }
+
+    /// <summary>A script of <paramref name="count"/> 4 KiB <c>alloc</c> + <c>map</c> pairs in one VMM.</summary>
+    internal static string Script(int count, bool explicitVa)
+    {
+        var sb = new StringBuilder("vmm v\n");
+        for (var i = 0; i < count; i++)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"alloc a{i} 4K\nmap v m{i} a{i}");
+            if (explicitVa)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $" va=0x{Base + ((ulong)i * 2 * GpuPage.Size):x}");
+            }
+
+            sb.Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    private static Figure Spread(string name, string description, int[] counts, Sample[] samples)
+    {
+        var medians = samples.Select(s => s.Median).ToArray();
+        var median = Sample.MedianOf(medians);
+        var all = Sample.Of(medians);
+        var points = counts.Select((c, i) => (c.ToString("N0", CultureInfo.InvariantCulture), medians[i])).ToList();
+        return new Figure(name, description, "µs/mapping", all, "median over counts", Sample.Of(median), FigureKind.Spread, medians.Max(m => Math.Abs((m / median) - 1)), 0.20, Points: points);
+    }
+}
