@@ -29,7 +29,7 @@ public enum ErrorCode
 }
 
 /// <summary>
-/// A run-time failure of the driver (ARCHITECTURE.md, Errors): carries an <see cref="ErrorCode"/>. The
+/// A run-time failure of the driver (docs/architecture.md, Errors): carries an <see cref="ErrorCode"/>. The
 /// operation that throws it leaves every structure exactly as it was before the call.
 /// </summary>
 public class NovaMmException : Exception

@@ -5,7 +5,7 @@ using NovaMm.Spec.Device;
 namespace NovaMm.Driver.Fb;
 
 /// <summary>
-/// The frame-buffer layout the driver learns from GSP-RM's static info (nova-mm.md §8): every region of the FB
+/// The frame-buffer layout the driver learns from GSP-RM's static info (docs/gsp-fb-layout.md): every region of the FB
 /// region table, the usable ones, and <c>total_fb_end</c>.
 /// </summary>
 /// <param name="Regions">Every entry of the table, in table order (including empty ones).</param>
@@ -17,7 +17,7 @@ public sealed record FbLayout(IReadOnlyList<FbRegionInfo> Regions, IReadOnlyList
     public ulong UsableBytes => Usable.Aggregate(0UL, (sum, r) => sum + r.Size);
 
     /// <summary>
-    /// The usability rule (nova-mm.md §8 <c>first_usable_fb_region</c>, extended to every region as later
+    /// The usability rule (nova-core <c>first_usable_fb_region</c>, docs/gsp-fb-layout.md; extended to every region as later
     /// nova-core does): limit ≥ base, <c>reserved</c> = 0, not protected, compression and ISO supported.
     /// </summary>
     public static bool IsUsable(FbRegionInfo region) =>

@@ -3,7 +3,7 @@ using NovaMm.Spec.Registers;
 
 namespace NovaMm.Driver.Fb;
 
-/// <summary>Reads the VRAM size VBIOS devinit left in the chip's size register (hardware.md §4.5).</summary>
+/// <summary>Reads the VRAM size VBIOS devinit left in the chip's size register (docs/registers.md, VRAM size).</summary>
 public static class VramSizeRegister
 {
     /// <summary>The VRAM size in bytes according to the register of <paramref name="kind"/>.</summary>

@@ -6,7 +6,7 @@ using NovaMm.Spec.Registers;
 namespace NovaMm.Driver.Mmu;
 
 /// <summary>
-/// GPU TLB invalidation through the VF-PRIV MMU_INVALIDATE registers (nova-mm.md §5.5; hardware.md §4.4):
+/// GPU TLB invalidation through the VF-PRIV MMU_INVALIDATE registers (nova-core <c>mm/tlb.rs</c>; docs/registers.md, TLB invalidate):
 /// write INVALIDATE_PDB and UPPER_PDB, then INVALIDATE with TRIGGER=1, then poll until TRIGGER reads 0.
 /// Before issuing, a still-pending invalidate is waited for (as RM's <c>kgmmuCheckPendingInvalidates</c>
 /// does), so one that timed out does not leave the device unusable once the hardware finishes it.

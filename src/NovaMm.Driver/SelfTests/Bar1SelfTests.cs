@@ -6,7 +6,7 @@ using NovaMm.Spec.Addresses;
 namespace NovaMm.Driver.SelfTests;
 
 /// <summary>
-/// The BAR1 / VMM self-tests (nova-mm.md §9.2), on MMU v2 and v3 alike: nova v7's three tests, the v8 block-size
+/// The BAR1 / VMM self-tests (nova-core <c>bar_user::run_self_test</c>; docs/bar1.md, docs/selftests.md), on MMU v2 and v3 alike: nova v7's three tests, the v8 block-size
 /// test, an end-to-end <c>BarUser</c> test, and a mapping above 512 MiB of BAR1 VA where BAR1 is that large (the VA
 /// indexing bug v7 has there). Unlike nova, every mapping goes through the GPU's own <c>BarUser</c> (no second VMM
 /// on the same BAR1 directory), and the PDB check does not skip: GSP's root must lie in reserved VRAM.

@@ -3,7 +3,7 @@ using NovaMm.Spec.Addresses;
 namespace NovaMm.Driver.SelfTests;
 
 /// <summary>
-/// nova-core's five PRAMIN self-tests (nova-mm.md §9.1), run on every chip — each with its own window
+/// nova-core's five PRAMIN self-tests (nova-core <c>pramin::run_self_test</c>; docs/selftests.md), run on every chip — each with its own window
 /// register — on a scratch span the caller has allocated inside usable VRAM (never raw, unallocated VRAM as
 /// v7 does at 0x1000). Offsets are nova's, relative to the scratch base.
 /// </summary>

@@ -8,8 +8,8 @@ using NovaMm.Spec.Registers;
 namespace NovaMm.Hardware.Images;
 
 /// <summary>
-/// A BAR0 backed by a <see cref="VramImage"/> instead of a GPU (ARCHITECTURE.md: "another backend implements the
-/// same interfaces"), so the driver's <c>Pramin</c> and page-table walker run unchanged on a saved image. It serves
+/// A BAR0 backed by a <see cref="VramImage"/> instead of a GPU (docs/architecture.md: another backend implements the
+/// same interfaces), so the driver's <c>Pramin</c> and page-table walker run unchanged on a saved image. It serves
 /// only what reading VRAM needs: the chip's PRAMIN window register (reads back what was written; starts at VRAM 0)
 /// and the 1 MiB aperture at 0x700000, which shows the image's bytes from the window base (past the VRAM size it
 /// reads all-ones, as the simulated PRAMIN does). Every other register reads <see cref="Bar0Bus.BadRegisterValue"/>

@@ -17,12 +17,12 @@ public readonly record struct VramImageRecord(ulong Offset, ulong Length, long F
 }
 
 /// <summary>
-/// A VRAM image (spec/vram-image.md, version 1): the written parts of a GPU's video memory, read back as a sparse
+/// A VRAM image (docs/vram-image.md, format version 1): the written parts of a GPU's video memory, read back as a sparse
 /// byte source where bytes no record covers read as zero. Also reads raw dumps (<see cref="FromRaw"/>).
 /// <para>Reading validates the whole structure first (magic, version, header, every record's bounds and order) and
 /// keeps only the record table in memory; data is read from the file on demand, so a large image costs what is
 /// looked at. <see cref="Read(Stream)"/> copies a stream into memory instead. Thread-safe for reads.</para>
-/// <para>Writing emits one record per 64 KiB chunk that is not all zero (the writer's choice the spec allows).</para>
+/// <para>Writing emits one record per 64 KiB chunk that is not all zero (a writer's choice the format allows, docs/vram-image.md).</para>
 /// </summary>
 public sealed class VramImage : IDisposable
 {

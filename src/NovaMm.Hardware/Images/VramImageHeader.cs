@@ -7,7 +7,7 @@ using NovaMm.Spec.PageTables;
 namespace NovaMm.Hardware.Images;
 
 /// <summary>
-/// The JSON header of a VRAM image (spec/vram-image.md): <c>vramSize</c> (required) and, where known, <c>chip</c>,
+/// The JSON header of a VRAM image (docs/vram-image.md): <c>vramSize</c> (required) and, where known, <c>chip</c>,
 /// <c>mmu</c>, <c>bar1Pdb</c> and <c>created</c>. Keys a reader does not know are ignored.
 /// </summary>
 public sealed record VramImageHeader

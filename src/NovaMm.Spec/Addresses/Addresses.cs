@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace NovaMm.Spec.Addresses;
 
-/// <summary>Size of a small GPU page and of a page-table page: 4 KiB (nova-mm.md §3, <c>PAGE_SIZE</c>).</summary>
+/// <summary>Size of a small GPU page and of a page-table page: 4 KiB (nova-core <c>PAGE_SIZE</c>; docs/page-tables.md, nova-core v7).</summary>
 public static class GpuPage
 {
     /// <summary>4096 bytes.</summary>
@@ -12,7 +12,7 @@ public static class GpuPage
     public const int Shift = 12;
 }
 
-/// <summary>A physical byte address in the GPU's video memory (VRAM), as PRAMIN and page-table entries use it (nova-mm.md §3).</summary>
+/// <summary>A physical byte address in the GPU's video memory (VRAM), as PRAMIN and page-table entries use it (nova-core <c>VramAddress</c>; docs/page-tables.md).</summary>
 /// <param name="Value">The byte address.</param>
 public readonly record struct VramAddress(ulong Value) : IComparable<VramAddress>
 {
@@ -35,7 +35,7 @@ public readonly record struct VramAddress(ulong Value) : IComparable<VramAddress
     public override string ToString() => Hex.Format(Value);
 }
 
-/// <summary>A GPU virtual address (nova-mm.md §3, <c>VirtualAddress</c>).</summary>
+/// <summary>A GPU virtual address (nova-core <c>VirtualAddress</c>; docs/page-tables.md).</summary>
 /// <param name="Value">The byte address.</param>
 public readonly record struct GpuVa(ulong Value) : IComparable<GpuVa>
 {
@@ -80,7 +80,7 @@ public readonly record struct Vfn(ulong Value) : IComparable<Vfn>
     public override string ToString() => "vfn " + Hex.Format(Value);
 }
 
-/// <summary>A byte offset into the BAR1 aperture. BAR1 offset N is BAR1 virtual address N (nova-mm.md §7).</summary>
+/// <summary>A byte offset into the BAR1 aperture. BAR1 offset N is BAR1 virtual address N (docs/bar1.md).</summary>
 /// <param name="Value">The byte offset.</param>
 public readonly record struct Bar1Offset(ulong Value)
 {

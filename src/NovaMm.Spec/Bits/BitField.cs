@@ -6,7 +6,7 @@ namespace NovaMm.Spec.Bits;
 /// An inclusive bit range <c>hi:lo</c> inside a 64-bit word, written the way NVIDIA's manuals write
 /// fields (<c>NV_MMU_VER2_PTE_APERTURE 2:1</c>). Declare each hardware field once as a
 /// <see cref="BitField"/> and read or write it only through <see cref="Get"/> and <see cref="Set(ulong, ulong)"/>,
-/// so no mask or shift appears at a call site (ARCHITECTURE.md, Patterns).
+/// so no mask or shift appears at a call site (docs/architecture.md, Patterns).
 /// </summary>
 public readonly record struct BitField
 {

@@ -3,7 +3,7 @@ using NovaMm.Spec.Registers;
 
 namespace NovaMm.Spec.Chips;
 
-/// <summary>GPU architectures as NV_PMC_BOOT_42.ARCHITECTURE encodes them (nova-core <c>gpu.rs</c>; hardware.md §4.1).</summary>
+/// <summary>GPU architectures as NV_PMC_BOOT_42.ARCHITECTURE encodes them (nova-core <c>gpu.rs</c>; docs/chips.md).</summary>
 public enum Architecture : uint
 {
     /// <summary>Turing (TU10x, TU11x).</summary>
@@ -26,7 +26,7 @@ public enum Architecture : uint
 }
 
 /// <summary>
-/// The page-table format family of a chip (hardware.md §1.1, §2.1): which MMU version and which page sizes
+/// The page-table format family of a chip (RM's <c>kgmmuFmtInitLevels_*</c>; docs/page-tables.md, docs/chips.md): which MMU version and which page sizes
 /// a directory level may hold as a PTE.
 /// </summary>
 public enum MmuFamily
@@ -44,7 +44,7 @@ public enum MmuFamily
     V3Blackwell,
 }
 
-/// <summary>Everything that differs between chips, as data (ARCHITECTURE.md: no <c>if (chip == …)</c> in code).</summary>
+/// <summary>Everything that differs between chips, as data (docs/architecture.md: no <c>if (chip == …)</c> in code).</summary>
 /// <param name="Name">Marketing-neutral chip name, e.g. <c>GA102</c>.</param>
 /// <param name="ChipId">NV_PMC_BOOT_42.CHIP_ID, e.g. 0x172.</param>
 /// <param name="Mmu">Page-table format family.</param>
@@ -52,7 +52,7 @@ public enum MmuFamily
 /// <param name="Bar1Bind">The registers that bind BAR1.</param>
 /// <param name="VramSizeRegister">Where the VBIOS leaves the VRAM size.</param>
 /// <param name="DefaultBoard">A representative board: VRAM and BAR1 size.</param>
-/// <param name="Boot0Undocumented">Value of NV_PMC_BOOT_0 bits 31:29 on real parts (0b101 on GA10x, hardware.md §4.1).</param>
+/// <param name="Boot0Undocumented">Value of NV_PMC_BOOT_0 bits 31:29 on real parts (0b101 on GA10x; no header defines them; docs/registers.md).</param>
 public sealed record ChipInfo(
     string Name,
     uint ChipId,
@@ -81,7 +81,7 @@ public sealed record ChipInfo(
     /// <summary>MMU format version: 2 (Turing, Ampere, Ada) or 3 (Hopper, Blackwell).</summary>
     public int MmuVersion => (int)Format.Version;
 
-    /// <summary>Virtual address width in bits: 49 for MMU v2, 57 for v3 (hardware.md §1.1, §2.1).</summary>
+    /// <summary>Virtual address width in bits: 49 for MMU v2, 57 for v3 (docs/page-tables.md).</summary>
     public int VaBits => Format.VaBits;
 
     /// <summary>How much VRAM a PTE can address (<see cref="MmuFormat.VideoMemoryReach"/>).</summary>
@@ -108,11 +108,11 @@ public sealed record ChipInfo(
 public sealed record BoardInfo(string Example, ulong VramSize, ulong Bar1Size);
 
 /// <summary>
-/// Every chip nova-core targets (hardware.md §4.1 ids; §4.2 window registers; §4.3 bind registers; §4.5 size
-/// registers; §5 boards). Default boards are vendor spec-sheet sizes; BAR1 sizes follow §5 (256 MiB for
-/// GeForce/Quadro without resizable BAR, 64 GiB A100 40GB, 128 GiB H100); data-centre Blackwell BAR1 is
-/// taken as the next power of two above VRAM (§5: "BAR1 becomes the next power of two ≥ VRAM" with ReBAR),
-/// an inference; GB202 is shown with resizable BAR on (32 GiB), as RTX 50 boards ship.
+/// Every chip nova-core targets: ids, window, bind and size registers and default boards as docs/chips.md and
+/// docs/registers.md give them. Default boards are vendor spec-sheet sizes; BAR1 sizes are those observed on real
+/// boards (256 MiB for GeForce/Quadro without resizable BAR, 64 GiB A100 40GB, 128 GiB H100); data-centre
+/// Blackwell BAR1 is taken as the next power of two above VRAM (what resizable BAR gives), an assumption; GB202
+/// is shown with resizable BAR on (32 GiB), as RTX 50 boards ship.
 /// </summary>
 public static class ChipCatalog
 {

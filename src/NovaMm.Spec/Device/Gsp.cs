@@ -2,7 +2,7 @@ namespace NovaMm.Spec.Device;
 
 /// <summary>
 /// One entry of <c>NV2080_CTRL_CMD_FB_GET_FB_REGION_INFO_PARAMS.fbRegion[]</c> as GSP-RM returns it in its static
-/// info (nova-mm.md §8): 48 bytes — base u64 @0, limit u64 @8 (inclusive), reserved u64 @16 (bytes RM may need
+/// info (RM <c>ctrl2080fb.h</c>; docs/gsp-fb-layout.md): 48 bytes — base u64 @0, limit u64 @8 (inclusive), reserved u64 @16 (bytes RM may need
 /// inside the region), performance u32 @24, supportCompressed u8 @28, supportISO u8 @29, bProtected u8 @30,
 /// blackList[17] @31 (deprecated, not modelled).
 /// </summary>
@@ -45,7 +45,7 @@ public readonly record struct FbRegionInfo(
 }
 
 /// <summary>
-/// The parts of <c>GspStaticConfigInfo_t</c> (r570 bindings) this stack reads (nova-mm.md §8): the FB region
+/// The parts of <c>GspStaticConfigInfo_t</c> (r570 bindings) this stack reads (docs/gsp-fb-layout.md): the FB region
 /// table (<c>fbRegionInfoParams</c>: <c>numFBRegions</c> u32, 4 bytes padding, 16 × 48-byte entries, kept raw
 /// here so the driver decodes it as nova-core does), <c>fb_length</c>, <c>bar1PdeBase</c>, <c>bar2PdeBase</c>,
 /// <c>gpuNameString[64]</c>.

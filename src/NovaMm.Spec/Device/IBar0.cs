@@ -47,14 +47,14 @@ public interface IMmio
     void Fill(ulong offset, ulong length, byte value);
 }
 
-/// <summary>BAR0: the GPU's register space (16 MiB), including the 1 MiB PRAMIN aperture at 0x700000 (hardware.md §4).</summary>
+/// <summary>BAR0: the GPU's register space (16 MiB), including the 1 MiB PRAMIN aperture at 0x700000 (docs/registers.md).</summary>
 public interface IBar0 : IMmio
 {
 }
 
 /// <summary>
 /// BAR1: the CPU's window onto GPU virtual memory. BAR1 offset N is virtual address N of the address
-/// space bound at boot; every access is translated by the GPU's MMU (nova-mm.md §7).
+/// space bound at boot; every access is translated by the GPU's MMU (docs/bar1.md).
 /// </summary>
 public interface IBar1 : IMmio
 {

@@ -4,7 +4,7 @@ using NovaMm.Spec.Bits;
 
 namespace NovaMm.Spec.PageTables;
 
-/// <summary>The GPU MMU page-table format generation (hardware.md §1, §2).</summary>
+/// <summary>The GPU MMU page-table format generation (docs/page-tables.md).</summary>
 public enum MmuVersion
 {
     /// <summary>MMU format "version 2": Pascal to Ada (Turing, Ampere and Ada for NovaMm); 49-bit VA, 5 levels.</summary>
@@ -57,7 +57,7 @@ public enum PdeAperture
 }
 
 /// <summary>
-/// The levels of a GPU page-table tree, named as RM and the manuals name them (hardware.md §1.1, §2.1).
+/// The levels of a GPU page-table tree, named as RM and the manuals name them (docs/page-tables.md).
 /// PD4 exists only in MMU v3. <see cref="PtBig"/> and <see cref="Pt"/> are the two leaf tables a dual
 /// PD0 entry points to.
 /// </summary>

@@ -8,7 +8,7 @@ namespace NovaMm.Spec.PageTables;
 /// the high qword at the small-page (4 KiB) table; or, with IS_PTE set, the low qword is a 2 MiB
 /// <see cref="PteV2"/> and the high qword is 0.
 /// Layout <c>NV_MMU_VER2_DUAL_PDE_*</c> from NVIDIA open-gpu-doc <c>manuals/turing/tu104/dev_mmu.ref.txt</c>
-/// and open-gpu-kernel-modules <c>swref/published/pascal/gp100/dev_mmu.h</c> (hardware.md §1.4).
+/// and open-gpu-kernel-modules <c>swref/published/pascal/gp100/dev_mmu.h</c> (docs/page-tables.md).
 /// The two halves have DIFFERENT layouts: the big half stores the table address &gt;&gt; 8 from bit 4
 /// (big tables are 256-byte aligned), the small half stores it &gt;&gt; 12 from bit 72. (nova v7 parses the
 /// big half with the 8-byte PDE layout; that is wrong and not copied here.)

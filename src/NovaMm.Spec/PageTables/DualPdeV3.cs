@@ -8,7 +8,7 @@ namespace NovaMm.Spec.PageTables;
 /// small-page (4 KiB) table pointer in the high qword; or, with IS_PTE set, a 2 MiB <see cref="PteV3"/>
 /// in the low qword and 0 in the high qword.
 /// Layout <c>NV_MMU_VER3_DUAL_PDE_*</c> from open-gpu-kernel-modules
-/// <c>src/common/inc/swref/published/hopper/gh100/dev_mmu.h</c> (hardware.md §2.3): big half APERTURE_BIG
+/// <c>src/common/inc/swref/published/hopper/gh100/dev_mmu.h</c> (docs/page-tables.md): big half APERTURE_BIG
 /// 2:1, PCF_BIG 5:3, ADDRESS_BIG 51:8 (PA[51:8] in place, shift 8); small half APERTURE_SMALL 66:65,
 /// PCF_SMALL 69:67, ADDRESS_SMALL 115:76 (PA[51:12] in place in the high qword, shift 12).
 /// </summary>

@@ -9,7 +9,7 @@ namespace NovaMm.Spec.PageTables;
 /// the per-subcontext copies live. From NVIDIA open-gpu-doc <c>manuals/turing/tu104/dev_ram.ref.txt</c>
 /// (<c>NV_RAMIN_*</c>; the same in <c>ampere/ga100/dev_ram.ref.txt</c>) and open-gpu-kernel-modules
 /// <c>swref/published/volta/gv100/dev_ram.h</c>; writers in nouveau <c>gp100_vmm_join</c>/<c>gv100_vmm_join</c>
-/// and RM <c>kgmmuInstBlkPageDirBaseGet_GV100</c> (hardware.md §3). Byte offset = dword × 4.
+/// and RM <c>kgmmuInstBlkPageDirBaseGet_GV100</c> (docs/page-tables.md, Instance block). Byte offset = dword × 4.
 /// </summary>
 public static class InstanceBlock
 {
@@ -81,7 +81,7 @@ public enum PdbTarget
 /// <c>0x2A0 + 0x10·i</c>): TARGET 1:0, VOL 2, FAULT_REPLAY_TEX 4, FAULT_REPLAY_GCC 5, USE_VER2_PT_FORMAT
 /// 10, BIG_PAGE_SIZE 11 (1 = 64 KiB), PAGE_DIR_BASE_LO 31:12 (PDB PA[31:12] in place) and
 /// PAGE_DIR_BASE_HI 31:0 of the next dword (PDB PA &gt;&gt; 32). Source: open-gpu-doc
-/// <c>manuals/turing/tu104/dev_ram.ref.txt</c> (hardware.md §3).
+/// <c>manuals/turing/tu104/dev_ram.ref.txt</c> (docs/page-tables.md, Instance block).
 /// </summary>
 public readonly record struct PageDirectoryBase
 {
@@ -106,7 +106,7 @@ public readonly record struct PageDirectoryBase
         /// <summary>PAGE_DIR_BASE_FAULT_REPLAY_GCC 5:5.</summary>
         public static readonly BitField FaultReplayGcc = BitField.Bit(5);
 
-        /// <summary>USE_VER2_PT_FORMAT 10:10 (Volta..Ada accept only 1; on GH100+ RM writes 0 and nouveau 1, hardware.md §3).</summary>
+        /// <summary>USE_VER2_PT_FORMAT 10:10 (Volta..Ada accept only 1; on GH100+ RM writes 0 and nouveau 1, docs/page-tables.md).</summary>
         public static readonly BitField UseVer2PtFormat = BitField.Bit(10);
 
         /// <summary>BIG_PAGE_SIZE 11:11: 1 = 64 KiB, 0 = 128 KiB (unsupported since Volta).</summary>

@@ -74,7 +74,7 @@ public sealed class MmuLevel
 /// the mapper and the CLI all iterate this data; none of them has its own per-level index math.
 /// Sources: RM <c>kern_gmmu_fmt_gp10x.c</c>, <c>kern_gmmu_fmt_ga10x.c</c>, <c>kern_gmmu_fmt_gh10x.c</c>,
 /// <c>kern_gmmu_fmt_gb10x.c</c> (open-gpu-kernel-modules <c>src/nvidia/src/kernel/gpu/mmu/arch/</c>);
-/// hardware.md §1.1, §2.1; nova-mm.md §4.4 (the hardware index layout, not nova v7's).
+/// docs/page-tables.md (the hardware index layout, not nova v7's).
 /// </summary>
 public sealed class MmuFormat
 {
@@ -122,7 +122,7 @@ public sealed class MmuFormat
 
     /// <summary>
     /// How much video memory a PTE can address: the width of the PTE's ADDRESS_VID field plus the 12-bit page shift
-    /// (v2 32:8 → PA[36:12], 128 GiB; v3 39:12 → 1 TiB; hardware.md §1.5, §2.4).
+    /// (v2 32:8 → PA[36:12], 128 GiB; v3 39:12 → 1 TiB; docs/page-tables.md).
     /// </summary>
     public ulong VideoMemoryReach => 1UL << ((Version == MmuVersion.V2 ? PteV2.Fields.AddressVid.Width : PteV3.Fields.AddressVid.Width) + GpuPage.Shift);
 

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace NovaMm.Spec.PageTables;
 
-/// <summary>The page sizes of NVIDIA's MMU v2/v3 formats in bytes, and their display form (hardware.md §1.1, §2.1).</summary>
+/// <summary>The page sizes of NVIDIA's MMU v2/v3 formats in bytes, and their display form (docs/page-tables.md).</summary>
 public static class PageSize
 {
     /// <summary>4 KiB: a small-page PTE.</summary>

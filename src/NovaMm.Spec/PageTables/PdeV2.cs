@@ -8,7 +8,7 @@ namespace NovaMm.Spec.PageTables;
 /// An MMU v2 page-directory entry of 8 bytes (PD3, PD2, PD1): points at the next-level table.
 /// Layout <c>NV_MMU_VER2_PDE_*</c> from NVIDIA open-gpu-doc <c>manuals/turing/tu104/dev_mmu.ref.txt</c>
 /// (NO_ATS, IS_PTE, peer) and open-gpu-kernel-modules <c>swref/published/pascal/gp100/dev_mmu.h</c>;
-/// sparse encoding from the GP100 MMU-format PDF and nouveau <c>vmmgp100.c</c> (hardware.md §1.3).
+/// sparse encoding from the GP100 MMU-format PDF and nouveau <c>vmmgp100.c</c> (docs/page-tables.md).
 /// Bit 0 (IS_PTE) set means the slot holds a PTE instead (legal only in PD1 on GA10x/AD10x, see
 /// <see cref="MmuFormat"/>); decode such a slot as a <see cref="PteV2"/>.
 /// </summary>

@@ -7,7 +7,7 @@ namespace NovaMm.Spec.PageTables;
 /// An MMU v3 page-directory entry of 8 bytes (PD4, PD3, PD2, PD1).
 /// Layout <c>NV_MMU_VER3_PDE_*</c> from open-gpu-kernel-modules
 /// <c>src/common/inc/swref/published/hopper/gh100/dev_mmu.h</c>; encoders in nouveau <c>vmmgh100.c</c>
-/// (hardware.md §2.2). The table address is stored in place (51:12) for every aperture; VOL and NO_ATS
+/// (docs/page-tables.md). The table address is stored in place (51:12) for every aperture; VOL and NO_ATS
 /// of v2 are folded into the 3-bit <see cref="PdePcf"/>. IS_PTE (bit 0) set means the slot holds a
 /// <see cref="PteV3"/> (512 MiB in PD1, 256 GiB in PD2 on Blackwell).
 /// </summary>

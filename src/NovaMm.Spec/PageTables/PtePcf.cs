@@ -10,7 +10,7 @@ namespace NovaMm.Spec.PageTables;
 /// <c>src/common/inc/swref/published/hopper/gh100/dev_mmu.h</c> and decompose into independent bits —
 /// bit 0 UNCACHED, bit 1 PRIVILEGE, bit 2 RO (read-only), bit 3 NO_ATOMIC, bit 4 ACD (access counting
 /// disabled; ACE = enabled). nova v7 labels bits 1 and 4 the other way round; that is wrong and not
-/// copied (nova-mm.md §4.3). For an invalid PTE the same header names only 0 INVALID, 1 SPARSE,
+/// copied (docs/page-tables.md, nova-core v7). For an invalid PTE the same header names only 0 INVALID, 1 SPARSE,
 /// 2 MAPPING_NOWHERE and 3 NO_VALID_4KB_PAGE. Use the named members, or <see cref="Create"/>.
 /// </summary>
 public readonly record struct PtePcf

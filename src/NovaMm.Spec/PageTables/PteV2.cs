@@ -40,7 +40,7 @@ public readonly record struct PteV2Attributes
 /// Layout <c>NV_MMU_VER2_PTE_*</c> from NVIDIA open-gpu-doc <c>manuals/turing/tu104/dev_mmu.ref.txt</c> and
 /// open-gpu-kernel-modules <c>src/common/inc/swref/published/{pascal/gp100,turing/tu102}/dev_mmu.h</c>;
 /// special invalid encodings from nouveau <c>nvkm/subdev/mmu/vmmgp100.c</c> and the GP100 MMU-format PDF
-/// (hardware.md §1.5, §1.6). Built only through the factories; <see cref="FromRaw"/> decodes any value.
+/// (docs/page-tables.md). Built only through the factories; <see cref="FromRaw"/> decodes any value.
 /// </summary>
 public readonly record struct PteV2
 {
@@ -206,10 +206,10 @@ public readonly record struct PteV2
     /// <summary>The physical byte address of the page, read through the address view the aperture selects (vid/peer: 32:8, sys: 53:8).</summary>
     public ulong Address => (IsSystemAperture ? Fields.AddressSys.Get(Raw) : Fields.AddressVid.Get(Raw)) << AddressShift;
 
-    /// <summary>An invalid PTE with VOL set: sparse (hardware.md §1.5).</summary>
+    /// <summary>An invalid PTE with VOL set: sparse (GP100 MMU-format PDF; docs/page-tables.md).</summary>
     public bool IsSparse => !IsValid && IsVolatile;
 
-    /// <summary>An invalid PTE with PRIVILEGE set: in a big PT, "no valid 4 KiB page in this range" (hardware.md §1.6).</summary>
+    /// <summary>An invalid PTE with PRIVILEGE set: in a big PT, "no valid 4 KiB page in this range" (GP100 MMU-format PDF, nouveau <c>vmmgp100.c</c>; docs/page-tables.md).</summary>
     public bool IsNoValidSmallPages => !IsValid && IsPrivileged;
 
     /// <summary>The attribute bits as a <see cref="PteV2Attributes"/> (what a factory would need to rebuild this entry).</summary>

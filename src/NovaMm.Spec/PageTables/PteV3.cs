@@ -10,7 +10,7 @@ namespace NovaMm.Spec.PageTables;
 /// Layout <c>NV_MMU_VER3_PTE_*</c> from open-gpu-kernel-modules
 /// <c>src/common/inc/swref/published/hopper/gh100/dev_mmu.h</c> (identical copy in Linux
 /// <c>nouveau/include/nvhw/ref/gh100/dev_mmu.h</c>); encoders in nouveau <c>vmmgh100.c</c>
-/// (hardware.md §2.4, §6.2). The address is stored in place (bits 51:12, no shift); for video memory the
+/// (docs/page-tables.md). The address is stored in place (bits 51:12, no shift); for video memory the
 /// header also defines the narrower view ADDRESS_VID 39:12. No comptagline exists in v3 PTEs.
 /// </summary>
 public readonly record struct PteV3

@@ -5,7 +5,7 @@ namespace NovaMm.Spec.Registers;
 /// <summary>
 /// NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK (BAR0 0xB80F40 = VF-PRIV base 0xB80000 + 0xF40), Turing to Ada: binds BAR1
 /// to an instance block. PTR 27:0 = instance block PA &gt;&gt; 12, TARGET 29:28 (0 vid, 2 sys coh, 3 sys non-coh),
-/// MODE 31 (0 physical, 1 virtual). open-gpu-doc <c>dev_vm.ref.txt</c>, RM <c>turing/tu102/dev_vm.h</c> (hardware.md §4.3).
+/// MODE 31 (0 physical, 1 virtual). open-gpu-doc <c>manuals/ampere/ga100/dev_vm.ref.txt</c> (docs/registers.md).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK(uint Raw) : IRegister<NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK>
@@ -60,7 +60,7 @@ public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK(uint Raw) : IR
 
 /// <summary>
 /// NV_VIRTUAL_FUNCTION_PRIV_BIND_STATUS (BAR0 0xB80F50), Turing to Ada: BAR1_PENDING 0, BAR1_OUTSTANDING 1,
-/// BAR2_PENDING 2, BAR2_OUTSTANDING 3; software polls them to 0 after a bind (hardware.md §4.3).
+/// BAR2_PENDING 2, BAR2_OUTSTANDING 3; software polls them to 0 after a bind (nouveau <c>bar/tu102.c</c>; docs/registers.md).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_BIND_STATUS(uint Raw) : IRegister<NV_VIRTUAL_FUNCTION_PRIV_BIND_STATUS>
@@ -100,7 +100,7 @@ public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_BIND_STATUS(uint Raw) : I
 /// <summary>
 /// NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR (BAR0 0xB80F60), Hopper and Blackwell: BAR1_PENDING 0 (R),
 /// BAR1_OUTSTANDING 1 (R), MODE 9, TARGET 11:10, PTR 31:12 (= instance PA[31:12] in place). RM
-/// <c>hopper/gh100/dev_vm.h</c>, <c>blackwell/gb100/dev_vm.h</c>, <c>kern_bus_gh100.c</c> (hardware.md §4.3).
+/// <c>hopper/gh100/dev_vm.h</c>, <c>blackwell/gb100/dev_vm.h</c>, <c>kern_bus_gh100.c</c> (docs/registers.md).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR(uint Raw) : IRegister<NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR>
@@ -162,7 +162,7 @@ public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR(
 
 /// <summary>
 /// NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_HIGH_ADDR (BAR0 0xB80F64), Hopper and Blackwell: PTR 31:0 = instance
-/// block PA &gt;&gt; 32. Writing it triggers the bind (hardware.md §4.3).
+/// block PA &gt;&gt; 32. Writing it triggers the bind (docs/registers.md).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_HIGH_ADDR(uint Raw) : IRegister<NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_HIGH_ADDR>

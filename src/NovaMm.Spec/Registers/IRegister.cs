@@ -4,7 +4,7 @@ namespace NovaMm.Spec.Registers;
 
 /// <summary>
 /// A 32-bit BAR0 register, one <c>readonly struct</c> per register named after NVIDIA's manual
-/// (ARCHITECTURE.md, Registers). Implementations hold the raw value; fields are declared once as
+/// (docs/architecture.md, Registers). Implementations hold the raw value; fields are declared once as
 /// <see cref="BitField"/>s and exposed through getters and <c>With…</c> setters that reject values too wide.
 /// </summary>
 /// <typeparam name="TSelf">The register type.</typeparam>

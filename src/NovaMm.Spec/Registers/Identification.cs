@@ -4,7 +4,7 @@ namespace NovaMm.Spec.Registers;
 
 /// <summary>
 /// NV_PMC_BOOT_0 (BAR0 0x000000): chip identification as older chips report it. Fields from
-/// open-gpu-doc <c>ampere/ga100/dev_boot.ref.txt</c> and nova-core <c>regs.rs</c> (hardware.md §4.1).
+/// open-gpu-doc <c>ampere/ga100/dev_boot.ref.txt</c> and nova-core <c>regs.rs</c> (docs/registers.md).
 /// Bits 31:29 are undocumented (0b101 on GA10x): decode fields only, never compare whole words.
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
@@ -80,7 +80,7 @@ public readonly record struct NV_PMC_BOOT_0(uint Raw) : IRegister<NV_PMC_BOOT_0>
 /// <summary>
 /// NV_PMC_BOOT_42 (BAR0 0x000A00): the chip identification register nova-core uses for Turing and later.
 /// Layout from open-gpu-kernel-modules <c>swref/published/nv_ref.h</c> (560.28.03 on): 6-bit ARCHITECTURE 29:24,
-/// CHIP_ID 29:20 is ARCHITECTURE and IMPLEMENTATION read together (hardware.md §4.1).
+/// CHIP_ID 29:20 is ARCHITECTURE and IMPLEMENTATION read together (open-gpu-kernel-modules <c>nv_ref.h</c>; docs/registers.md).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_PMC_BOOT_42(uint Raw) : IRegister<NV_PMC_BOOT_42>

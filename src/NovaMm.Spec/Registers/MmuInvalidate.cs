@@ -4,7 +4,7 @@ namespace NovaMm.Spec.Registers;
 
 /// <summary>
 /// NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB (BAR0 0xB830A0), Turing through Blackwell: APERTURE bit 1
-/// (0 VID_MEM, 1 SYS_MEM), ADDR 31:4 = PDB &gt;&gt; 12. RM <c>turing/tu102/dev_vm.h</c>, nouveau tu102 (hardware.md §4.4).
+/// (0 VID_MEM, 1 SYS_MEM), ADDR 31:4 = PDB &gt;&gt; 12. RM <c>turing/tu102/dev_vm.h</c>, nouveau <c>vmmtu102.c</c> (docs/registers.md).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB(uint Raw) : IRegister<NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB>
@@ -49,7 +49,7 @@ public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_PDB(uint R
 }
 
 /// <summary>
-/// NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_UPPER_PDB (BAR0 0xB830A4): ADDR 19:0 = PDB &gt;&gt; 40 (hardware.md §4.4;
+/// NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_UPPER_PDB (BAR0 0xB830A4): ADDR 19:0 = PDB &gt;&gt; 40 (RM <c>turing/tu102/dev_vm.h</c>, docs/registers.md;
 /// nova's 7:0 is narrower than NVIDIA's header).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
@@ -78,7 +78,7 @@ public readonly record struct NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE_UPPER_PDB(
 }
 
 /// <summary>
-/// NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE (BAR0 0xB830B0), Turing through Blackwell (hardware.md §4.4): ALL_VA 0,
+/// NV_VIRTUAL_FUNCTION_PRIV_MMU_INVALIDATE (BAR0 0xB830B0), Turing through Blackwell (RM <c>turing/tu102/dev_vm.h</c>; docs/registers.md): ALL_VA 0,
 /// ALL_PDB 1, HUBTLB_ONLY 2, REPLAY 5:3, SYS_MEMBAR 6, ACK 8:7, CANCEL_CLIENT_ID 14:9, CANCEL_GPC_ID 19:15,
 /// CANCEL_CLIENT_TYPE 20, USE_PASID 21, USE_SIZE 22, PROP_FLUSH 23, CACHE_LEVEL 26:24, TRIGGER 31.
 /// GA100 and later add INVAL_SCOPE 16:15 over the low bits of CANCEL_GPC_ID (RM ampere/ga100/dev_vm.h).

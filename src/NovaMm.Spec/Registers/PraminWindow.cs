@@ -4,7 +4,7 @@ namespace NovaMm.Spec.Registers;
 
 /// <summary>
 /// A register that positions the 1 MiB PRAMIN aperture (BAR0 0x700000) over VRAM. The base is stored
-/// as VRAM address bits above 16 (64 KiB granularity); the field width sets the reach (hardware.md §4.2).
+/// as VRAM address bits above 16 (64 KiB granularity); the field width sets the reach (docs/registers.md).
 /// </summary>
 /// <typeparam name="TSelf">The register type.</typeparam>
 public interface IPraminWindowRegister<TSelf> : IRegister<TSelf> where TSelf : struct, IPraminWindowRegister<TSelf>
@@ -53,7 +53,7 @@ public static class PraminWindowMath
 /// <summary>
 /// NV_PBUS_BAR0_WINDOW (BAR0 0x001700), Pascal to Ada: BASE 23:0 (= VRAM address &gt;&gt; 16, 1 TiB reach),
 /// TARGET 25:24 (0 VID_MEM, 2 SYS_MEM_COHERENT, 3 SYS_MEM_NONCOHERENT). open-gpu-doc
-/// <c>dev_bus.ref.txt</c> (gv100/tu104/ga100); hardware.md §4.2. nova-core's comment giving 1 = SYS_MEM_COH is wrong.
+/// <c>dev_bus.ref.txt</c> (gv100/tu104/ga100); docs/registers.md. nova-core's comment giving 1 = SYS_MEM_COH is wrong.
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_PBUS_BAR0_WINDOW(uint Raw) : IPraminWindowRegister<NV_PBUS_BAR0_WINDOW>
@@ -114,7 +114,7 @@ public readonly record struct NV_PBUS_BAR0_WINDOW(uint Raw) : IPraminWindowRegis
 /// <summary>
 /// NV_XAL_EP_BAR0_WINDOW (BAR0 0x10FD40 = NV_XAL_BASE_ADDRESS 0x10F000 + 0xD40) on Hopper GH100: BASE 21:0
 /// (256 GiB reach), no TARGET field — always VRAM. open-gpu-kernel-modules
-/// <c>swref/published/hopper/gh100/pri_nv_xal_ep.h</c> (named NV_XAL_EP_ZB_BAR0_WINDOW from 595.45.04); hardware.md §4.2.
+/// <c>swref/published/hopper/gh100/pri_nv_xal_ep.h</c> (named NV_XAL_EP_ZB_BAR0_WINDOW from 595.45.04); docs/registers.md.
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_XAL_EP_BAR0_WINDOW(uint Raw) : IPraminWindowRegister<NV_XAL_EP_BAR0_WINDOW>
@@ -151,7 +151,7 @@ public readonly record struct NV_XAL_EP_BAR0_WINDOW(uint Raw) : IPraminWindowReg
 /// <summary>
 /// NV_XAL_EP_BAR0_WINDOW as Blackwell GB100, GB102 and GB202–GB207 lay it out: same address 0x10FD40, BASE 22:0
 /// (512 GiB reach), no TARGET field. open-gpu-kernel-modules <c>swref/published/blackwell/gb100/pri_nv_xal_ep.h</c>;
-/// RM programs GB20x with the GB100 HAL (hardware.md §4.2).
+/// RM programs GB20x with the GB100 HAL (<c>kbusWriteBAR0WindowBase_GB100</c>; docs/registers.md).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_XAL_EP_BAR0_WINDOW_GB100(uint Raw) : IPraminWindowRegister<NV_XAL_EP_BAR0_WINDOW_GB100>

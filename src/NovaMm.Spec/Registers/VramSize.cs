@@ -5,7 +5,7 @@ namespace NovaMm.Spec.Registers;
 /// <summary>
 /// NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE (BAR0 0x100CE0), the VRAM size on TU10x and GA100: LOWER_SCALE 3:0,
 /// LOWER_MAG 9:4, ECC_MODE 30; size = MAG &lt;&lt; SCALE MiB, and with ECC usable = size / 16 × 15
-/// (nova-core <c>vidmem_size_gp102</c>; hardware.md §4.5).
+/// (nova-core <c>vidmem_size_gp102</c>; docs/registers.md).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE(uint Raw) : IRegister<NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE>
@@ -75,7 +75,7 @@ public readonly record struct NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE(uint Raw) : IReg
 /// <summary>
 /// NV_USABLE_FB_SIZE_IN_MB = NV_PGC6_AON_SECURE_SCRATCH_GROUP_42 (BAR0 0x1183A4), the usable VRAM in MiB as VBIOS
 /// devinit leaves it, on GA102–GA107, AD10x, GH100, GB100, GB102 and GB202–GB207 (RM <c>kmemsysReadUsableFbSize_GA102</c>,
-/// <c>ampere/ga102/dev_gc6_island_addendum.h</c>; hardware.md §4.5).
+/// <c>ampere/ga102/dev_gc6_island_addendum.h</c>; docs/registers.md).
 /// </summary>
 /// <param name="Raw">The raw register value.</param>
 public readonly record struct NV_USABLE_FB_SIZE_IN_MB(uint Raw) : IRegister<NV_USABLE_FB_SIZE_IN_MB>
