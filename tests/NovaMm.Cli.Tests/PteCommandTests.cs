@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace NovaMm.Cli.Tests;
 
-/// <summary><c>novamm pte decode|encode</c> against the golden vectors of hardware.md §6, in both directions.</summary>
+/// <summary><c>novamm pte decode|encode</c> against the golden vectors of docs/page-tables.md, in both directions.</summary>
 [Collection("cli")]
 public class PteCommandTests
 {

@@ -5,7 +5,7 @@ using NovaMm.Spec.Chips;
 
 namespace NovaMm.Cli.Commands;
 
-/// <summary>Where the CLI wires the simulated hardware to the driver (the only place that does; ARCHITECTURE.md).</summary>
+/// <summary>Where the CLI wires the simulated hardware to the driver (the only place that does; docs/architecture.md).</summary>
 internal static class Devices
 {
     /// <summary>Builds the simulated GPU from the command-line options (names and sizes as typed) and boots the driver on it.</summary>

@@ -11,7 +11,7 @@ using Spectre.Console;
 namespace NovaMm.Cli.Commands;
 
 /// <summary>
-/// <c>novamm pte decode|encode</c>: page-table entries of MMU format v2 and v3 (hardware.md §1, §2, §6), field by
+/// <c>novamm pte decode|encode</c>: page-table entries of MMU format v2 and v3 (docs/page-tables.md), field by
 /// field, through the Spec decoder and factories.
 /// </summary>
 internal static class PteCommand
@@ -20,7 +20,7 @@ internal static class PteCommand
 
     public static Command Create()
     {
-        var cmd = new Command("pte", "Decode or encode MMU v2/v3 page-table entries (PTEs, PDEs, dual PDEs; hardware.md §1, §2)")
+        var cmd = new Command("pte", "Decode or encode MMU v2/v3 page-table entries (PTEs, PDEs, dual PDEs)")
         {
             Decode(),
             Encode(),
@@ -387,7 +387,7 @@ internal static class PteCommand
         _ => throw new CliError($"unknown {what} '{text}' (expected video, system-coherent or system-noncoherent)"),
     };
 
-    /// <summary>The JSON name of a PTE aperture (spec/shell.md <c>translate</c>).</summary>
+    /// <summary>The JSON name of a PTE aperture (docs/json-output.md).</summary>
     internal static string Name(PteAperture a) => a switch
     {
         PteAperture.Video => "video",

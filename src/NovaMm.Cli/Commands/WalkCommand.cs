@@ -10,7 +10,7 @@ namespace NovaMm.Cli.Commands;
 
 /// <summary>
 /// <c>novamm walk</c>: the driver's page-table walker (<see cref="PageTableWalker"/>) on a VRAM image, level by
-/// level, as the shell's <c>walk</c> (spec/shell.md; same result words and JSON keys).
+/// level, as the shell's <c>walk</c> (same result words and JSON keys; docs/json-output.md).
 /// </summary>
 internal static class WalkCommand
 {

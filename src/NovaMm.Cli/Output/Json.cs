@@ -4,7 +4,7 @@ using NovaMm.Spec.Addresses;
 
 namespace NovaMm.Cli.Output;
 
-/// <summary>JSON helpers: addresses and sizes are <c>0x</c> lowercase hex strings (spec/shell.md).</summary>
+/// <summary>JSON helpers: addresses and sizes are <c>0x</c> lowercase hex strings (docs/json-output.md).</summary>
 internal static class Json
 {
     /// <summary>One-line JSON, without escaping quotes and non-ASCII text needlessly.</summary>

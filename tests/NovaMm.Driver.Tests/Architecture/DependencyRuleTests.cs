@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace NovaMm.Driver.Tests.Architecture;
 
-/// <summary>ARCHITECTURE.md's dependency rule: Spec references nothing of ours; Hardware and Driver only Spec.</summary>
+/// <summary>The dependency rule of docs/architecture.md: Spec references nothing of ours; Hardware and Driver only Spec.</summary>
 public class DependencyRuleTests
 {
     private static string[] OurReferences(Assembly a) =>

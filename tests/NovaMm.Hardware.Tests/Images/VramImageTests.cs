@@ -8,10 +8,10 @@ using NovaMm.Spec.PageTables;
 
 namespace NovaMm.Hardware.Tests.Images;
 
-/// <summary>The VRAM image format (spec/vram-image.md): golden bytes, round trips, every rejection, raw dumps.</summary>
+/// <summary>The VRAM image format (docs/vram-image.md): golden bytes, round trips, every rejection, raw dumps.</summary>
 public class VramImageTests
 {
-    /// <summary>Built by hand, field by field, from the spec's table: this pins the format.</summary>
+    /// <summary>Built by hand, field by field, from the format table of docs/vram-image.md: this pins the format.</summary>
     private static readonly string GoldenHex = string.Concat(
         "4e4f56415652414d", // magic "NOVAVRAM"
         "01000000", // version 1, u32 LE

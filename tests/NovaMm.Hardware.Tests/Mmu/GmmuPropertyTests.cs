@@ -54,7 +54,7 @@ public class GmmuPropertyTests
                         continue;
                     }
 
-                    // Small pages first, then big pages: a valid big PTE wins over the small ones (hardware.md §1.6).
+                    // Small pages first, then big pages: a valid big PTE wins over the small ones (docs/page-tables.md).
                     foreach (var m in region.Small.OrderBy(m => m.Size))
                     {
                         var va = @base + ((ulong)m.Index * m.Size);

@@ -65,7 +65,7 @@ public class GmmuTranslateTests
     [Fact]
     public void Walk_reads_the_golden_indices_of_the_hardware_md_va_split()
     {
-        // hardware.md §6.3: VER2 VA 0x1_A5F3_C9B7_E123 -> PD3 3, PD2 0x097, PD1 0x19E, PD0 0x4D, PT 0x17E (offset 0x123).
+        // docs/page-tables.md, Golden vectors: VER2 VA 0x1_A5F3_C9B7_E123 -> PD3 3, PD2 0x097, PD1 0x19E, PD0 0x4D, PT 0x17E (offset 0x123).
         var rig = new GmmuRig(MmuFormat.V2Ampere);
         const ulong va = 0x1_A5F3_C9B7_E123;
         rig.Tree.Map(va & ~0xFFFUL, 0x1234_5000, PageSize.Size4K);
@@ -87,7 +87,7 @@ public class GmmuTranslateTests
     [Fact]
     public void Walk_reads_the_golden_indices_of_the_v3_va_split()
     {
-        // hardware.md §6.3: VER3 VA 0x1AB_A5F3_C9B7_E123 -> PD4 1, PD3 0x157, PD2 0x097, PD1 0x19E, PD0 0x4D, PT 0x17E.
+        // docs/page-tables.md, Golden vectors: VER3 VA 0x1AB_A5F3_C9B7_E123 -> PD4 1, PD3 0x157, PD2 0x097, PD1 0x19E, PD0 0x4D, PT 0x17E.
         var rig = new GmmuRig(MmuFormat.V3Hopper);
         const ulong va = 0x1AB_A5F3_C9B7_E123;
         rig.Tree.Map(va & ~0xFFFUL, 0x1234_5000, PageSize.Size4K);

@@ -3,7 +3,7 @@ using NovaMm.Spec.PageTables;
 
 namespace NovaMm.Spec.Tests.PageTables;
 
-/// <summary>hardware.md §6.1, vectors V2-1..V2-9: factory → raw, and raw → fields → same raw.</summary>
+/// <summary>docs/page-tables.md (Golden vectors), V2-1..V2-9: factory → raw, and raw → fields → same raw.</summary>
 public class GoldenVectorV2Tests
 {
     [Fact]
@@ -145,7 +145,7 @@ public class GoldenVectorV2Tests
     [Fact]
     public void Nova_example_vram_pte_and_pde_values_agree()
     {
-        // nova-mm.md §4.2: new_vram(0x12345, writable) and read-only, and PDE to 0x7000.
+        // nova-core v7 (docs/page-tables.md): new_vram(0x12345, writable) and read-only, and PDE to 0x7000.
         Assert.Equal(0x0123_4501UL, PteV2.ForVram(new VramAddress(0x1234_5000)).Raw);
         Assert.Equal(0x0123_4541UL, PteV2.ForVram(new VramAddress(0x1234_5000), new PteV2Attributes { ReadOnly = true }).Raw);
         Assert.Equal(0x702UL, PdeV2.ForVram(new VramAddress(0x7000)).Raw);

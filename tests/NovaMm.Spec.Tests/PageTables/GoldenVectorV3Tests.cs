@@ -3,7 +3,7 @@ using NovaMm.Spec.PageTables;
 
 namespace NovaMm.Spec.Tests.PageTables;
 
-/// <summary>hardware.md §6.2, vectors V3-1..V3-7 plus the gh100 special encodings.</summary>
+/// <summary>docs/page-tables.md (Golden vectors), V3-1..V3-7 plus the gh100 special encodings.</summary>
 public class GoldenVectorV3Tests
 {
     [Fact]
@@ -134,7 +134,7 @@ public class GoldenVectorV3Tests
     [Fact]
     public void Nova_emitted_values_are_the_hardware_ones_despite_swapped_labels()
     {
-        // nova-mm.md §4.3: nova emits pcf 0x08 (rw) and 0x0C (ro); the header names are NO_ATOMIC ... ACE.
+        // nova-core v7 (docs/page-tables.md): nova emits pcf 0x08 (rw) and 0x0C (ro); the header names are NO_ATOMIC ... ACE.
         Assert.Equal(0x1234_5041UL, PteV3.ForVram(new VramAddress(0x1234_5000), PtePcf.RegularRwNoAtomicCachedAce).Raw);
         Assert.Equal(0x1234_5061UL, PteV3.ForVram(new VramAddress(0x1234_5000), PtePcf.RegularRoNoAtomicCachedAce).Raw);
         Assert.False(PtePcf.FromValue(0x08).IsAccessCountingDisabled);

@@ -3,7 +3,7 @@ using NovaMm.Spec.PageTables;
 
 namespace NovaMm.Spec.Tests.PageTables;
 
-/// <summary>hardware.md §3 and §6.3 instance-block vectors.</summary>
+/// <summary>The instance-block layout and vectors of docs/page-tables.md.</summary>
 public class InstanceBlockTests
 {
     [Fact]
@@ -37,7 +37,7 @@ public class InstanceBlockTests
     [Fact]
     public void Rm_hopper_style_pdb_without_ver2_bit()
     {
-        // hardware.md §3: RM writes bit 10 = 0 on GH100+; nouveau writes 1. Both must encode/decode.
+        // docs/page-tables.md (Instance block): RM writes bit 10 = 0 on GH100+; nouveau writes 1. Both must encode/decode.
         var pdb = PageDirectoryBase.ForVram(new VramAddress(0x1234_5000), useVer2PtFormat: false);
         Assert.Equal(0x12345800u, pdb.Lo);
         Assert.False(PageDirectoryBase.FromDwords(pdb.Lo, pdb.Hi).UseVer2PtFormat);

@@ -127,7 +127,7 @@ public class LayoutTests
     [Fact]
     public void Dual_pde_halves_use_different_address_layouts()
     {
-        // The v2 big half is NOT the 8-byte PDE layout (nova v7 bug, nova-mm.md §4.2).
+        // The v2 big half is NOT the 8-byte PDE layout (nova v7 bug, docs/page-tables.md).
         Assert.NotEqual(PdeV2.Fields.AddressVid, DualPdeV2.Fields.AddressBigVid.InWord);
         Assert.Equal(new BitField(32, 4), DualPdeV2.Fields.AddressBigVid.InWord);
         Assert.Equal(PdeV2.Fields.AddressVid, DualPdeV2.Fields.AddressSmallVid.InWord);

@@ -3,7 +3,7 @@ using NovaMm.Spec.PageTables;
 
 namespace NovaMm.Spec.Tests.PageTables;
 
-/// <summary>Geometry (hardware.md §1.1, §2.1) and the VA splits of hardware.md §6.3.</summary>
+/// <summary>Geometry and the VA splits of docs/page-tables.md.</summary>
 public class MmuFormatTests
 {
     [Fact]
@@ -40,7 +40,7 @@ public class MmuFormatTests
     [Fact]
     public void Nova_v7_index_layout_is_not_used()
     {
-        // nova v7 used VA[20:12] for the v3 dual level and VA[29:21] for the v2 one (nova-mm.md §3, §4.4).
+        // nova v7 used VA[20:12] for the v3 dual level and VA[29:21] for the v2 one (docs/page-tables.md, nova-core v7).
         var va = new GpuVa(0x2000_0000 | 0x1000); // 512 MiB + 4 KiB
         Assert.Equal(0, MmuFormat.V2Turing.IndexOf(PageTableLevel.Pd0, va)); // v7 would give 256, beyond the 256-entry table
         Assert.Equal(1, MmuFormat.V2Turing.IndexOf(PageTableLevel.Pd1, va));

@@ -2,7 +2,7 @@ using NovaMm.Spec.Registers;
 
 namespace NovaMm.Spec.Tests.Registers;
 
-/// <summary>Golden vectors from hardware.md §4.1, §4.4, §4.5 and §6.3.</summary>
+/// <summary>Golden vectors from docs/registers.md (and the BOOT words of docs/chips.md).</summary>
 public class RegisterGoldenTests
 {
     [Theory]
