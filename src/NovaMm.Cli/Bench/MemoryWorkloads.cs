@@ -57,34 +57,34 @@ internal static class MemoryWorkloads
             case "bare":
                 return new JsonObject { ["probe"] = name, ["vmHwm"] = Status("VmHWM") };
             case "boot":
-            {
-                var (hw, gpu) = BenchContext.Boot("GB100", 192 * GiB);
-                GC.KeepAlive(gpu);
-                return new JsonObject { ["probe"] = name, ["vmHwm"] = Status("VmHWM"), ["vramResidentBytes"] = hw.Vram.ResidentBytes };
-            }
+                {
+                    var (hw, gpu) = BenchContext.Boot("GB100", 192 * GiB);
+                    GC.KeepAlive(gpu);
+                    return new JsonObject { ["probe"] = name, ["vmHwm"] = Status("VmHWM"), ["vramResidentBytes"] = hw.Vram.ResidentBytes };
+                }
 
             case "map":
-            {
-                var (hw, gpu) = BenchContext.Boot("GB100", 192 * GiB);
-                var backing = MapWorkloads.Backing(gpu, size);
-                using var vmm = new Vmm(gpu.Mm, new VmmOptions { Format = gpu.Chip.Format });
-                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                var before = Status("VmRSS");
-                var mapping = vmm.Map(backing, GpuPage.Size, new GpuVa(1UL << 40));
-                var after = Status("VmHWM");
-                var tables = (long)vmm.PageTablePages * (long)GpuPage.Size;
-                GC.KeepAlive(mapping);
-                return new JsonObject
                 {
-                    ["probe"] = name,
-                    ["mappedBytes"] = size,
-                    ["rssBefore"] = before,
-                    ["vmHwm"] = after,
-                    ["grownBytes"] = after - before,
-                    ["pageTableBytes"] = tables,
-                    ["vramResidentBytes"] = hw.Vram.ResidentBytes,
-                };
-            }
+                    var (hw, gpu) = BenchContext.Boot("GB100", 192 * GiB);
+                    var backing = MapWorkloads.Backing(gpu, size);
+                    using var vmm = new Vmm(gpu.Mm, new VmmOptions { Format = gpu.Chip.Format });
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                    var before = Status("VmRSS");
+                    var mapping = vmm.Map(backing, GpuPage.Size, new GpuVa(1UL << 40));
+                    var after = Status("VmHWM");
+                    var tables = (long)vmm.PageTablePages * (long)GpuPage.Size;
+                    GC.KeepAlive(mapping);
+                    return new JsonObject
+                    {
+                        ["probe"] = name,
+                        ["mappedBytes"] = size,
+                        ["rssBefore"] = before,
+                        ["vmHwm"] = after,
+                        ["grownBytes"] = after - before,
+                        ["pageTableBytes"] = tables,
+                        ["vramResidentBytes"] = hw.Vram.ResidentBytes,
+                    };
+                }
 
             default:
                 throw new ArgumentException($"unknown probe '{name}' (known: {string.Join(", ", ProbeNames)})");
