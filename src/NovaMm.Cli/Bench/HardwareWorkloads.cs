@@ -41,8 +41,7 @@ internal static class HardwareWorkloads
         }
 
         var minimum = TimeSpan.FromMilliseconds(ctx.Quick ? 20 : 100);
-        Gmmu();
-        Lookup();
+        Clock.WarmUp(TimeSpan.FromMilliseconds(300), Gmmu, Lookup);
         Sample nova = new(), floor = new();
         for (var r = 0; r < ctx.Runs; r++)
         {
@@ -71,6 +70,7 @@ internal static class HardwareWorkloads
         }
 
         var minimum = TimeSpan.FromMilliseconds(ctx.Quick ? 20 : 100);
+        Clock.WarmUp(TimeSpan.FromMilliseconds(300), () => access.Write(0, source), () => access.Read(0, destination), () => source.AsSpan().CopyTo(destination));
         Sample write = new(), read = new(), copy = new();
         for (var r = 0; r < ctx.Runs; r++)
         {

@@ -63,6 +63,30 @@ internal static class Clock
     }
 
     /// <summary>
+    /// Runs each action repeatedly for a while, pauses so the runtime's background compiler can finish the optimised
+    /// (tier-1) code it queued, and runs them once more: what is timed afterwards is steady-state code, not the first,
+    /// unoptimised tier of the JIT.
+    /// </summary>
+    public static void WarmUp(TimeSpan each, params Action[] actions)
+    {
+        foreach (var action in actions)
+        {
+            var start = Stopwatch.GetTimestamp();
+            do
+            {
+                action();
+            }
+            while (Stopwatch.GetElapsedTime(start) < each);
+        }
+
+        Thread.Sleep(250);
+        foreach (var action in actions)
+        {
+            action();
+        }
+    }
+
+    /// <summary>
     /// Nanoseconds per operation of <paramref name="batch"/> (which performs <paramref name="opsPerBatch"/> operations),
     /// repeated until at least <paramref name="minimum"/> has passed so that short operations are not lost in timer noise.
     /// </summary>
