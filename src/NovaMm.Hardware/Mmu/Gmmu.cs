@@ -197,13 +197,14 @@ public sealed class Gmmu
 
     /// <summary>
     /// The TLB hit path without allocation or lock: the entry the TLB's fast slot holds for <paramref name="va"/>, when it
-    /// passes the permission checks (the same rules as <see cref="Check"/>, on the entry's bits; the hit is counted). Null otherwise, and nothing is counted or logged: the caller
-    /// then takes the full <see cref="Translate(ulong, MmuFormat, ulong, AccessType, bool, FaultSource)"/> path.
+    /// passes the permission checks (the same rules as <see cref="Check"/>, on the entry's bits), and the hit counted.
+    /// Null otherwise, and nothing is counted or logged: the caller then takes the full
+    /// <see cref="Translate(ulong, MmuFormat, ulong, AccessType, bool, FaultSource)"/> path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal TlbEntry? TryTlbHit(ulong pdb, MmuFormat format, ulong va, AccessType access, bool privileged)
     {
-        if (va >= format.VaLimit || Tlb.Peek(pdb, va) is not { } e || (e.Privileged && !privileged) || (e.ReadOnly && access != AccessType.Read) || (e.AtomicDisable && access == AccessType.Atomic))
+        if (PeekHit(pdb, format, va, access, privileged) is not { } e)
         {
             return null;
         }
@@ -211,6 +212,14 @@ public sealed class Gmmu
         Tlb.CountHit();
         return e;
     }
+
+    /// <summary>As <see cref="TryTlbHit"/> without counting the hit: the caller counts it with <see cref="GmmuTlb.CountHit"/> if it uses the entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal TlbEntry? PeekHit(ulong pdb, MmuFormat format, ulong va, AccessType access, bool privileged) =>
+        va >= format.VaLimit || Tlb.Peek(pdb, va) is not { } e
+        || (e.Privileged && !privileged) || (e.ReadOnly && access != AccessType.Read) || (e.AtomicDisable && access == AccessType.Atomic)
+            ? null
+            : e;
 
     private static TranslationResult Fail(MmuFault fault, IReadOnlyList<WalkStep> steps) => TranslationResult.Failure(fault, steps);
 
