@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NovaMm.Spec.PageTables;
 
 namespace NovaMm.Hardware.Mmu;
@@ -170,7 +171,8 @@ public sealed class GmmuTlb
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal TlbEntry? Peek(ulong pdb, ulong va)
     {
-        var e = Volatile.Read(ref _fast[SlotOf(pdb, va)]);
+        // SlotOf is masked to the array's fixed length, so the slot is read without a bounds check.
+        var e = Volatile.Read(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fast), SlotOf(pdb, va)));
         return e is not null && e.Pdb == pdb && va - e.VaBase < e.PageSize ? e : null;
     }
 
