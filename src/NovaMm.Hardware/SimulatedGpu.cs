@@ -82,10 +82,10 @@ public sealed class SimulatedGpu
         Pmc = new PmcUnit(Bus, Chip);
         Pramin = new PraminUnit(Bus, Vram, Chip.PraminWindow);
         FbSize = new FbSizeUnit(Bus, Chip.VramSizeRegister, Vram.Size);
-        VfPriv = new VfPrivUnit(Bus, Chip.Bar1Bind, Tlb, Options.InvalidatePolls);
-        GspModel = new GspModel(Vram, Bus, Chip, Options.EffectiveBar1Size);
         Faults = new FaultLog();
         Gmmu = new Gmmu(Vram, Tlb, Faults);
+        VfPriv = new VfPrivUnit(Bus, Chip.Bar1Bind, Gmmu, Chip.Format, Options.InvalidatePolls);
+        GspModel = new GspModel(Vram, Bus, Chip, Options.EffectiveBar1Size);
         Bar1Aperture = new Bar1Aperture(Vram, Gmmu, VfPriv, Chip.Format, Options.EffectiveBar1Size);
     }
 

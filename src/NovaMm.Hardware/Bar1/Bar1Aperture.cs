@@ -68,19 +68,28 @@ public sealed class Bar1Aperture : MmioDevice, IBar1
     /// <summary>Page-sized pieces of accesses that hit a sparse page.</summary>
     public long SparseAccesses => Interlocked.Read(ref _sparseAccesses);
 
-    /// <summary>The PDB BAR1 translates with right now, or null when BAR1 is unbound or its instance block names no usable PDB.</summary>
-    public ulong? CurrentPdb => _vfPriv.Bar1InstanceBlock is { } ib && Gmmu.ResolveInstanceBlock(ib, Format) is (var pdb, null) ? pdb : null;
+    /// <summary>
+    /// The PDB BAR1 translates with right now (latched by the last bind, <see cref="VfPrivUnit.Bar1Binding"/>), or null
+    /// when BAR1 is unbound or the bound instance block named no usable PDB at the bind.
+    /// </summary>
+    public ulong? CurrentPdb => _vfPriv.Bar1Binding is { Reason: null } b ? b.Pdb : null;
 
     /// <summary>Translates BAR1 offset <paramref name="offset"/> as this aperture would (TLB, fault log and all) without moving data.</summary>
-    public TranslationResult Translate(ulong offset, AccessType access)
+    public TranslationResult Translate(ulong offset, AccessType access) => TranslateBound(_vfPriv.Bar1Binding, offset, access);
+
+    private TranslationResult TranslateBound(Bar1Binding? binding, ulong offset, AccessType access)
     {
-        if (_vfPriv.Bar1InstanceBlock is not { } ib)
+        if (binding is null || binding.Reason is not null)
         {
-            var fault = Gmmu.Record(new MmuFault(offset, 0, access, MmuFaultReason.UnboundInstance, null) { Privileged = CpuAccessIsPrivileged, Source = FaultSource.Bar1 });
+            var fault = Gmmu.Record(new MmuFault(offset, binding?.Pdb ?? 0, access, binding?.Reason ?? MmuFaultReason.UnboundInstance, null)
+            {
+                Privileged = CpuAccessIsPrivileged,
+                Source = FaultSource.Bar1,
+            });
             return TranslationResult.Failure(fault, []);
         }
 
-        return Gmmu.TranslateInstance(ib, Format, offset, access, CpuAccessIsPrivileged, FaultSource.Bar1);
+        return Gmmu.Translate(binding.Pdb, Format, offset, access, CpuAccessIsPrivileged, FaultSource.Bar1);
     }
 
     /// <inheritdoc />
@@ -160,10 +169,20 @@ public sealed class Bar1Aperture : MmioDevice, IBar1
         }
     }
 
-    /// <summary>Translates the first piece of an access at <paramref name="va"/> of <paramref name="length"/> bytes: the piece ends at the end of the page (or of the 4 KiB page for failures).</summary>
+    /// <summary>
+    /// Translates the first piece of an access at <paramref name="va"/> of <paramref name="length"/> bytes. A piece is a
+    /// run of pages that the TLB answers and that are contiguous in VRAM (each page translated and counted once), else
+    /// one page (the 4 KiB page for failures) translated on the full path: walk on a miss, faults logged.
+    /// </summary>
     private (ulong Pa, ulong Length, Outcome Outcome) Resolve(ulong va, ulong length, AccessType access)
     {
-        var result = Translate(va, access);
+        var binding = _vfPriv.Bar1Binding;
+        if (binding is { Reason: null } && TlbRun(binding.Pdb, va, length, access) is { } run)
+        {
+            return (run.Pa, run.Length, Outcome.Vram);
+        }
+
+        var result = TranslateBound(binding, va, access);
         if (result.Translation is not { } t)
         {
             var piece = Math.Min(length, MinimumChunk - (va & (MinimumChunk - 1)));
@@ -188,12 +207,54 @@ public sealed class Bar1Aperture : MmioDevice, IBar1
         if (reason is { } r)
         {
             n = Math.Min(n, MinimumChunk - (va & (MinimumChunk - 1)));
-            Gmmu.Record(new MmuFault(va, CurrentPdb ?? 0, access, r, t.Level) { Privileged = CpuAccessIsPrivileged, Source = FaultSource.Bar1 });
+            Gmmu.Record(new MmuFault(va, binding!.Pdb, access, r, t.Level) { Privileged = CpuAccessIsPrivileged, Source = FaultSource.Bar1 });
             Interlocked.Increment(ref _faultedAccesses);
             return (0, n, Outcome.Fault);
         }
 
         return (t.PhysicalAddress, n, Outcome.Vram);
+    }
+
+    /// <summary>
+    /// The hit path: the longest run from <paramref name="va"/> (at most <paramref name="length"/> bytes) of pages the
+    /// TLB answers with video-memory pages inside VRAM that follow each other physically. Null when the first page is
+    /// not such a hit; nothing is counted or logged then, and the caller takes the full path.
+    /// </summary>
+    private (ulong Pa, ulong Length)? TlbRun(ulong pdb, ulong va, ulong length, AccessType access)
+    {
+        if (PeekVram(pdb, va, length, access) is not { } first)
+        {
+            return null;
+        }
+
+        Gmmu.Tlb.CountHit();
+        var (pa, n) = first;
+        while (n < length)
+        {
+            var next = va + n;
+            if (PeekVram(pdb, next, length - n, access) is not { } more || more.Pa != pa + n)
+            {
+                break;
+            }
+
+            Gmmu.Tlb.CountHit();
+            n += more.Length;
+        }
+
+        return (pa, n);
+    }
+
+    /// <summary>The TLB fast slot's answer for one page at <paramref name="va"/> if it is a permitted video-memory page inside VRAM; not counted.</summary>
+    private (ulong Pa, ulong Length)? PeekVram(ulong pdb, ulong va, ulong length, AccessType access)
+    {
+        if (Gmmu.PeekHit(pdb, Format, va, access, CpuAccessIsPrivileged) is not { Aperture: (int)PteAperture.Video } e)
+        {
+            return null;
+        }
+
+        var pa = e.PhysicalBase + (va - e.VaBase);
+        var n = Math.Min(length, e.VaBase + e.PageSize - va);
+        return pa < _vram.Size && _vram.Size - pa >= n ? (pa, n) : null;
     }
 
     private enum Outcome

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NovaMm.Hardware.Memory;
 using NovaMm.Spec.Addresses;
 using NovaMm.Spec.PageTables;
@@ -63,6 +64,34 @@ public sealed class Gmmu
     public TranslationResult Translate(VramAddress pdb, MmuFormat format, GpuVa va, AccessType access, bool privileged) =>
         Translate(pdb.Value, format, va.Value, access, privileged);
 
+    /// <summary>
+    /// The same translation as <see cref="Translate(ulong, MmuFormat, ulong, AccessType, bool)"/> (TLB, walk on a miss,
+    /// TLB insert, fault log), answering only where the page is. A TLB hit that passes the permission checks is answered
+    /// from the TLB's lock-free fast slots without allocating; anything else (a miss, a permission fault) takes the full
+    /// path, so the counters and the fault log are the same as with <see cref="Translate(ulong, MmuFormat, ulong, AccessType, bool)"/>.
+    /// </summary>
+    /// <returns>True with <paramref name="page"/> set when the address translated; false (and <c>default</c>) on a fault
+    /// or a sparse page.</returns>
+    /// <exception cref="ArgumentNullException">When <paramref name="format"/> is null.</exception>
+    public bool TryTranslate(ulong pdb, MmuFormat format, ulong va, AccessType access, bool privileged, out TranslatedPage page)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        if (TryTlbHit(pdb, format, va, access, privileged) is { } e)
+        {
+            page = new TranslatedPage(e.PhysicalBase + (va - e.VaBase), e.VaBase + e.PageSize - va, (PteAperture)e.Aperture, TlbHit: true);
+            return true;
+        }
+
+        if (Translate(pdb, format, va, access, privileged, FaultSource.Translate).Translation is { } t)
+        {
+            page = new TranslatedPage(t.PhysicalAddress, t.PageSize - (va & (t.PageSize - 1)), t.Aperture, t.TlbHit);
+            return true;
+        }
+
+        page = default;
+        return false;
+    }
+
     /// <summary>A page walk only: no TLB lookup or insert and nothing logged (for tools that inspect page tables).</summary>
     /// <exception cref="ArgumentNullException">When <paramref name="format"/> is null.</exception>
     public TranslationResult Walk(ulong pdb, MmuFormat format, ulong va, AccessType access, bool privileged)
@@ -117,7 +146,7 @@ public sealed class Gmmu
         ArgumentNullException.ThrowIfNull(format);
         if (va < format.VaLimit && Tlb.Lookup(pdb, va) is { } e)
         {
-            var flags = FlagsOf(e);
+            var flags = e.Flags;
             var level = e.Level;
             if (Check(flags, access, privileged) is { } denied)
             {
@@ -165,6 +194,32 @@ public sealed class Gmmu
 
         return result;
     }
+
+    /// <summary>
+    /// The TLB hit path without allocation or lock: the entry the TLB's fast slot holds for <paramref name="va"/>, when it
+    /// passes the permission checks (the same rules as <see cref="Check"/>, on the entry's bits), and the hit counted.
+    /// Null otherwise, and nothing is counted or logged: the caller then takes the full
+    /// <see cref="Translate(ulong, MmuFormat, ulong, AccessType, bool, FaultSource)"/> path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal TlbEntry? TryTlbHit(ulong pdb, MmuFormat format, ulong va, AccessType access, bool privileged)
+    {
+        if (PeekHit(pdb, format, va, access, privileged) is not { } e)
+        {
+            return null;
+        }
+
+        Tlb.CountHit();
+        return e;
+    }
+
+    /// <summary>As <see cref="TryTlbHit"/> without counting the hit: the caller counts it with <see cref="GmmuTlb.CountHit"/> if it uses the entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal TlbEntry? PeekHit(ulong pdb, MmuFormat format, ulong va, AccessType access, bool privileged) =>
+        va >= format.VaLimit || Tlb.Peek(pdb, va) is not { } e
+        || (e.Privileged && !privileged) || (e.ReadOnly && access != AccessType.Read) || (e.AtomicDisable && access == AccessType.Atomic)
+            ? null
+            : e;
 
     private static TranslationResult Fail(MmuFault fault, IReadOnlyList<WalkStep> steps) => TranslationResult.Failure(fault, steps);
 
@@ -336,18 +391,6 @@ public sealed class Gmmu
         }
 
         return null;
-    }
-
-    private static TranslationFlags FlagsOf(TlbEntry e)
-    {
-        var f = TranslationFlags.None;
-        f |= e.ReadOnly ? TranslationFlags.ReadOnly : 0;
-        f |= e.Privileged ? TranslationFlags.Privileged : 0;
-        f |= e.AtomicDisable ? TranslationFlags.AtomicDisabled : 0;
-        f |= e.Volatile ? TranslationFlags.Volatile : 0;
-        f |= e.Encrypted ? TranslationFlags.Encrypted : 0;
-        f |= e.AccessCountingDisabled ? TranslationFlags.AccessCountingDisabled : 0;
-        return f;
     }
 
     private bool Fits(ulong address, int length) => address < _vram.Size && _vram.Size - address >= (ulong)length;

@@ -78,6 +78,15 @@ public sealed record Translation(ulong Va, ulong PhysicalAddress, PteAperture Ap
     }
 }
 
+/// <summary>
+/// Where an address translated to, as <see cref="Gmmu.TryTranslate"/> answers it: no allocation, no walk steps.
+/// </summary>
+/// <param name="PhysicalAddress">The physical byte address (page base + offset in the page).</param>
+/// <param name="BytesToPageEnd">Bytes from the address to the end of its page (at least 1).</param>
+/// <param name="Aperture">Where the page is: video memory, a peer GPU, or system memory.</param>
+/// <param name="TlbHit">Whether the TLB answered.</param>
+public readonly record struct TranslatedPage(ulong PhysicalAddress, ulong BytesToPageEnd, PteAperture Aperture, bool TlbHit);
+
 /// <summary>One page-table entry the walker read.</summary>
 /// <param name="Level">The level of the table.</param>
 /// <param name="EntryAddress">VRAM address of the entry.</param>

@@ -1,5 +1,6 @@
 using NovaMm.Hardware.Bus;
 using NovaMm.Hardware.Mmu;
+using NovaMm.Spec.PageTables;
 using NovaMm.Spec.Registers;
 
 namespace NovaMm.Hardware.Units;
@@ -9,7 +10,9 @@ namespace NovaMm.Hardware.Units;
 /// invalidate registers (hardware.md §4.3, §4.4).
 /// <para>Bind: Turing–Ada write NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK, then poll BIND_STATUS; Hopper/Blackwell write
 /// FUNC_BAR1_BLOCK_LOW_ADDR then HIGH_ADDR (the HIGH write triggers), then poll LOW's PENDING/OUTSTANDING. In the
-/// model a bind is pending for one status read.</para>
+/// model a bind is pending for one status read. The bind fetches the instance block once, as the hardware's bind
+/// does: its page-directory base is decoded at the bind and latched in <see cref="Bar1Binding"/>; later writes to the
+/// instance block's PDB words in VRAM take effect only at the next bind (docs/gmmu-bar1.md).</para>
 /// <para>Invalidate: PDB and UPPER_PDB select the address space, INVALIDATE with TRIGGER=1 starts it. TRIGGER
 /// reads 1 for <see cref="InvalidatePolls"/> reads and then 0, at which point the TLB entries are dropped
 /// (ALL_PDB: all; otherwise the selected PDB; there is no VA register on this block, so every request acts as
@@ -19,6 +22,9 @@ public sealed class VfPrivUnit
 {
     private readonly Lock _lock = new();
     private readonly GmmuTlb _tlb;
+    private readonly Gmmu _gmmu;
+    private readonly MmuFormat _format;
+    private volatile Bar1Binding? _binding;
     private uint _bar1Block;
     private uint _bar1Low;
     private uint _bar1High;
@@ -29,11 +35,19 @@ public sealed class VfPrivUnit
     private int _pollsLeft;
     private long _invalidatesCompleted;
 
-    /// <summary>Maps the registers of <paramref name="bind"/>'s generation and the invalidate registers.</summary>
-    public VfPrivUnit(Bar0Bus bus, Bar1BindKind bind, GmmuTlb tlb, int invalidatePolls)
+    /// <summary>
+    /// Maps the registers of <paramref name="bind"/>'s generation and the invalidate registers. A bind decodes the bound
+    /// instance block with <paramref name="gmmu"/> in <paramref name="format"/>; invalidates drop entries of <paramref name="gmmu"/>'s TLB.
+    /// </summary>
+    public VfPrivUnit(Bar0Bus bus, Bar1BindKind bind, Gmmu gmmu, MmuFormat format, int invalidatePolls)
     {
+        ArgumentNullException.ThrowIfNull(bus);
+        ArgumentNullException.ThrowIfNull(gmmu);
+        ArgumentNullException.ThrowIfNull(format);
         ArgumentOutOfRangeException.ThrowIfNegative(invalidatePolls);
-        _tlb = tlb;
+        _gmmu = gmmu;
+        _format = format;
+        _tlb = gmmu.Tlb;
         InvalidatePolls = invalidatePolls;
         BindKind = bind;
         if (bind == Bar1BindKind.Bar1Block)
@@ -45,7 +59,7 @@ public sealed class VfPrivUnit
                     _bar1Block = v;
                     _bindPending = true;
                     var reg = new NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK(v);
-                    Bar1InstanceBlock = reg.Mode == NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK.MODE_VIRTUAL && reg.Target == 0 ? reg.InstanceBlockAddress : null;
+                    Bind(reg.Mode == NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK.MODE_VIRTUAL && reg.Target == 0 ? reg.InstanceBlockAddress : null);
                 }
             });
             bus.MapRegister(NV_VIRTUAL_FUNCTION_PRIV_BIND_STATUS.Offset, ReadBindStatus, null);
@@ -67,7 +81,7 @@ public sealed class VfPrivUnit
                     _bar1High = v;
                     _bindPending = true;
                     var low = new NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR(_bar1Low);
-                    Bar1InstanceBlock = low.Mode == 1 && low.Target == 0 ? low.InstanceBlockLow | new NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_HIGH_ADDR(v).InstanceBlockHigh : null;
+                    Bind(low.Mode == 1 && low.Target == 0 ? low.InstanceBlockLow | new NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_HIGH_ADDR(v).InstanceBlockHigh : null);
                 }
             });
         }
@@ -81,7 +95,13 @@ public sealed class VfPrivUnit
     public Bar1BindKind BindKind { get; }
 
     /// <summary>The VRAM instance block BAR1 is bound to (virtual mode, video memory), or null.</summary>
-    public ulong? Bar1InstanceBlock { get; private set; }
+    public ulong? Bar1InstanceBlock => _binding?.InstanceBlock;
+
+    /// <summary>
+    /// What the last bind latched: the instance block and the page directory its PDB words named at the bind (or why
+    /// they name none). Null when BAR1 is unbound. Read lock-free by every BAR1 access; replaced at once by a rebind.
+    /// </summary>
+    public Bar1Binding? Bar1Binding => _binding;
 
     /// <summary>Reads of INVALIDATE that still show TRIGGER=1 before an invalidate completes.</summary>
     public int InvalidatePolls { get; set; }
@@ -91,6 +111,19 @@ public sealed class VfPrivUnit
 
     /// <summary>Invalidates that have completed.</summary>
     public long InvalidatesCompleted => Interlocked.Read(ref _invalidatesCompleted);
+
+    /// <summary>Latches the binding of <paramref name="instanceBlock"/>: the bind fetches the instance block's PDB words now.</summary>
+    private void Bind(ulong? instanceBlock)
+    {
+        if (instanceBlock is not { } ib)
+        {
+            _binding = null;
+            return;
+        }
+
+        var (pdb, reason) = _gmmu.ResolveInstanceBlock(ib, _format);
+        _binding = new Bar1Binding(ib, pdb, reason);
+    }
 
     private uint Get(ref uint field)
     {
@@ -186,3 +219,9 @@ public sealed class VfPrivUnit
         _invalidatesCompleted++;
     }
 }
+
+/// <summary>The BAR1 binding latched by a bind (hardware.md §4.3): the bound instance block and what its PDB words said at the bind.</summary>
+/// <param name="InstanceBlock">VRAM address of the bound instance block.</param>
+/// <param name="Pdb">The root page directory it named (as <see cref="Gmmu.ResolveInstanceBlock"/> decodes it).</param>
+/// <param name="Reason">Why the instance block names no usable page directory (every BAR1 access then faults with it), or null.</param>
+public sealed record Bar1Binding(ulong InstanceBlock, ulong Pdb, MmuFaultReason? Reason);

@@ -38,6 +38,26 @@ public class GpuBootTests
     }
 
     [Fact]
+    public void Boot_costs_what_is_stored_not_what_the_board_has()
+    {
+        static long BootAllocation(string chip, ulong gib)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var hw = new SimulatedGpu(new SimulatedGpuOptions { Chip = ChipCatalog.Get(chip), VramSize = gib << 30 });
+            var gpu = Gpu.Boot(hw.Bar0, hw.Bar1, hw.Gsp);
+            Assert.Equal(gib << 30, gpu.FbLayout.TotalFbEnd);
+            Assert.Equal((ulong)Hardware.Memory.SparseVram.ChunkSize, hw.Vram.ResidentBytes); // the GSP's instance blocks and roots
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        BootAllocation("GB100", 24); // first use: type initialisers
+        var small = BootAllocation("GB100", 24);
+        var large = BootAllocation("GB100", 192);
+        Assert.True(large < 1 << 20, $"booting a 192 GiB board allocated {large} managed bytes");
+        Assert.True(large < small * 2, $"192 GiB boot allocated {large} bytes, 24 GiB {small}: something is sized by VRAM");
+    }
+
+    [Fact]
     public void Unknown_chip_id_is_a_clear_error_that_prints_it()
     {
         var hw = new SimulatedGpu();

@@ -31,6 +31,26 @@ public class Bar1ApertureTests
         }
     }
 
+    /// <summary>Binds BAR1 to <paramref name="ib"/> through the chip's bind registers and waits for the bind.</summary>
+    private static void Bind(SimulatedGpu gpu, ulong ib)
+    {
+        if (gpu.Chip.Bar1Bind == Bar1BindKind.Bar1Block)
+        {
+            gpu.Bar0.Write(NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK.ForVramInstanceBlock(ib));
+            while (gpu.Bar0.Read<NV_VIRTUAL_FUNCTION_PRIV_BIND_STATUS>().Bar1Busy)
+            {
+            }
+        }
+        else
+        {
+            gpu.Bar0.Write(NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR.ForVramInstanceBlock(ib));
+            gpu.Bar0.Write(NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_HIGH_ADDR.ForInstanceBlock(ib));
+            while (gpu.Bar0.Read<NV_VIRTUAL_FUNCTION_PRIV_FUNC_BAR1_BLOCK_LOW_ADDR>().Busy)
+            {
+            }
+        }
+    }
+
     [Fact]
     public void Bar1_is_the_board_size_and_exposed_on_the_gpu()
     {
@@ -268,12 +288,15 @@ public class Bar1ApertureTests
         var ib = gpu.GspModel.Layout.Bar1InstanceBlock;
         var pdb = PageDirectoryBase.ForVram(new Spec.Addresses.VramAddress(gpu.GspModel.Layout.Bar1Pdb), bigPageSize64K: false);
         gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseLoOffset, pdb.Lo);
+        Bind(gpu, ib); // the bind latches the PDB words
         gpu.Bar1.Read32(0);
         Assert.Equal(MmuFaultReason.UnboundInstance, gpu.Faults.Last!.Reason);
         gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseLoOffset, PageDirectoryBase.Invalid.Lo);
+        Bind(gpu, ib);
         gpu.Bar1.Read32(0);
         Assert.Equal(MmuFaultReason.UnboundInstance, gpu.Faults.Last!.Reason);
         gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseLoOffset, PageDirectoryBase.ForSysmem(0x1000).Lo);
+        Bind(gpu, ib);
         gpu.Bar1.Read32(0);
         Assert.Equal(MmuFaultReason.SysmemNotModelled, gpu.Faults.Last!.Reason);
         Assert.Null(gpu.Bar1Aperture.CurrentPdb);
@@ -289,6 +312,8 @@ public class Bar1ApertureTests
         {
             var pdb = PageDirectoryBase.ForVram(new Spec.Addresses.VramAddress(gpu.GspModel.Layout.Bar1Pdb), useVer2PtFormat: ver2);
             gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseLoOffset, pdb.Lo);
+            Bind(gpu, ib);
+            Assert.Equal(gpu.GspModel.Layout.Bar1Pdb, gpu.Bar1Aperture.CurrentPdb);
             gpu.Bar1.Write32(0x1000, 3);
         }
 
@@ -359,5 +384,122 @@ public class Bar1ApertureTests
         Assert.Equal(800, gpu.Faults.Count);
         Assert.Equal(800, gpu.Bar1Aperture.FaultedAccesses);
         Assert.Equal(Enumerable.Range(1, 800).Select(i => (long)i), gpu.Faults.Snapshot().Select(f => f.Sequence).Order());
+    }
+
+    [Theory]
+    [InlineData("GA102")]
+    [InlineData("GH100")]
+    public void Pdb_words_changed_in_vram_take_effect_only_at_the_next_bind(string chip)
+    {
+        var (gpu, tree) = Booted(chip);
+        tree.Map(0x1000, 0x80_0000, PageSize.Size4K);
+        gpu.Vram.Write32(0x80_0000, 1);
+        var ib = gpu.GspModel.Layout.Bar1InstanceBlock;
+        var oldRoot = gpu.GspModel.Layout.Bar1Pdb;
+
+        // Point the bound instance block at another root, without a bind: BAR1 keeps the root it latched.
+        const ulong root = 0x40_1000;
+        new PageTreeBuilder(gpu.Vram, gpu.Chip.Format, root, 0x50_0000).Map(0x1000, 0x90_0000, PageSize.Size4K);
+        gpu.Vram.Write32(0x90_0000, 2);
+        var pdb = PageDirectoryBase.ForVram(new Spec.Addresses.VramAddress(root), useVer2PtFormat: gpu.Chip.MmuVersion == 2);
+        gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseLoOffset, pdb.Lo);
+        gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseHiOffset, pdb.Hi);
+        Assert.Equal(oldRoot, gpu.Bar1Aperture.CurrentPdb);
+        Assert.Equal(1u, gpu.Bar1.Read32(0x1000));
+
+        // Even invalid words do not unbind it.
+        gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseLoOffset, PageDirectoryBase.Invalid.Lo);
+        Assert.Equal(1u, gpu.Bar1.Read32(0x1000));
+        Assert.Equal(0, gpu.Faults.Count);
+
+        // A bind of the same instance block fetches the words again.
+        gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseLoOffset, pdb.Lo);
+        Bind(gpu, ib);
+        Assert.Equal(root, gpu.Bar1Aperture.CurrentPdb);
+        Assert.Equal(new Hardware.Units.Bar1Binding(ib, root, null), gpu.VfPriv.Bar1Binding);
+        Assert.Equal(2u, gpu.Bar1.Read32(0x1000));
+        Assert.Equal(0, gpu.Faults.Count);
+    }
+
+    [Fact]
+    public void A_bind_to_an_instance_block_that_names_no_pdb_faults_until_a_rebind_even_if_the_words_are_fixed()
+    {
+        var (gpu, tree) = Booted();
+        tree.Map(0x1000, 0x80_0000, PageSize.Size4K);
+        const ulong ib = 0x40_0000; // zero: PDB target INVALID
+        Bind(gpu, ib);
+        Assert.Equal(new Hardware.Units.Bar1Binding(ib, 0, MmuFaultReason.UnboundInstance), gpu.VfPriv.Bar1Binding);
+        Assert.Equal(0xFFFF_FFFFu, gpu.Bar1.Read32(0x1000));
+        var pdb = PageDirectoryBase.ForVram(new Spec.Addresses.VramAddress(gpu.GspModel.Layout.Bar1Pdb));
+        gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseLoOffset, pdb.Lo);
+        gpu.Vram.Write32(ib + InstanceBlock.PageDirBaseHiOffset, pdb.Hi);
+        Assert.Equal(0xFFFF_FFFFu, gpu.Bar1.Read32(0x1000));
+        Assert.Equal([MmuFaultReason.UnboundInstance, MmuFaultReason.UnboundInstance], gpu.Faults.Snapshot().Select(f => f.Reason));
+        Bind(gpu, ib);
+        Assert.Equal(0u, gpu.Bar1.Read32(0x1000));
+        Assert.Equal(2, gpu.Faults.Count);
+    }
+
+    [Fact]
+    public void A_bind_in_physical_mode_unbinds()
+    {
+        var (gpu, _) = Booted();
+        gpu.Bar0.Write(new NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK(0));
+        Assert.Null(gpu.VfPriv.Bar1Binding);
+        Assert.Null(gpu.Bar1Aperture.CurrentPdb);
+        Assert.Equal(0xFFFF_FFFFu, gpu.Bar1.Read32(0x1000));
+        Assert.Equal(MmuFaultReason.UnboundInstance, gpu.Faults.Last!.Reason);
+    }
+
+    [Fact]
+    public void Bulk_access_over_contiguous_pages_counts_one_tlb_hit_per_page_and_stops_runs_at_discontinuities()
+    {
+        var (gpu, tree) = Booted();
+        for (ulong p = 0; p < 8; p++)
+        {
+            // Pages 0-3 contiguous, 4-7 contiguous elsewhere, in reverse frame order in the middle.
+            var pa = p < 4 ? 0x80_0000 + (p * 0x1000) : 0x90_0000 + ((7 - p) * 0x1000);
+            tree.Map(0x10_0000 + (p * 0x1000), pa, PageSize.Size4K);
+        }
+
+        var data = Enumerable.Range(0, 0x8000).Select(i => (byte)(i * 13)).ToArray();
+        gpu.Bar1.WriteBlock(0x10_0000, data); // 8 misses, 8 walks
+        Assert.Equal(8, gpu.Tlb.Misses);
+        var back = new byte[0x8000];
+        gpu.Bar1.ReadBlock(0x10_0000, back); // 8 hits
+        Assert.Equal(data, back);
+        Assert.Equal(8, gpu.Tlb.Hits);
+        Assert.Equal(8, gpu.Gmmu.Walks);
+        for (ulong p = 0; p < 8; p++)
+        {
+            var pa = p < 4 ? 0x80_0000 + (p * 0x1000) : 0x90_0000 + ((7 - p) * 0x1000);
+            var page = new byte[0x1000];
+            gpu.Vram.Read(pa, page);
+            Assert.Equal(data.AsSpan((int)p * 0x1000, 0x1000).ToArray(), page);
+        }
+
+        var odd = new byte[0x2801];
+        gpu.Bar1.ReadBlock(0x10_2FFF, odd);
+        Assert.Equal(data.AsSpan(0x2FFF, 0x2801).ToArray(), odd);
+        Assert.Equal(0, gpu.Faults.Count);
+    }
+
+    [Fact]
+    public void Bulk_access_after_a_cached_page_goes_read_only_faults_only_the_denied_writes()
+    {
+        var (gpu, tree) = Booted();
+        tree.Map(0x1000, 0x80_0000, PageSize.Size4K);
+        tree.Map(0x2000, 0x80_1000, PageSize.Size4K, new PteSpec(ReadOnly: true));
+        tree.Map(0x3000, 0x80_2000, PageSize.Size4K);
+        var buffer = new byte[0x3000];
+        gpu.Bar1.ReadBlock(0x1000, buffer); // all three cached
+        gpu.Bar1.WriteBlock(0x1000, Enumerable.Repeat((byte)0x77, 0x3000).ToArray());
+        var back = new byte[0x3000];
+        gpu.Vram.Read(0x80_0000, back);
+        Assert.All(back[..0x1000], b => Assert.Equal(0x77, b));
+        Assert.All(back[0x1000..0x2000], b => Assert.Equal(0, b));
+        Assert.All(back[0x2000..], b => Assert.Equal(0x77, b));
+        var fault = Assert.Single(gpu.Faults.Snapshot());
+        Assert.Equal((0x2000UL, MmuFaultReason.ReadOnly, AccessType.Write), (fault.Va, fault.Reason, fault.Access));
     }
 }
