@@ -62,7 +62,7 @@ public sealed record SimulatedGpuOptions
 }
 
 /// <summary>
-/// A bit-faithful functional model of one NVIDIA GPU (ARCHITECTURE.md, "The hardware model is the referee"):
+/// A bit-faithful functional model of one NVIDIA GPU (docs/architecture.md, The hardware model):
 /// sparse VRAM, the BAR0 bus with PMC identification, the PRAMIN window and aperture, the VRAM-size register,
 /// the VF-PRIV BAR1 bind and MMU invalidate registers with the GMMU's TLB, the GMMU page walker with its fault log, the
 /// BAR1 aperture, and the GSP. The driver reaches it only through <see cref="Bar0"/>, <see cref="Bar1"/> and <see cref="Gsp"/>. Deterministic: the same options give the same bytes.

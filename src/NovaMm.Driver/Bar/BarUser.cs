@@ -9,7 +9,7 @@ using NovaMm.Spec.PageTables;
 namespace NovaMm.Driver.Bar;
 
 /// <summary>
-/// CPU access to GPU memory through BAR1 (nova-mm.md §7): a <see cref="Vmm"/> over the BAR1 address space GSP-RM built
+/// CPU access to GPU memory through BAR1 (nova-mm v7 <c>mm/bar_user.rs</c>; docs/bar1.md): a <see cref="Vmm"/> over the BAR1 address space GSP-RM built
 /// (root at <c>bar1PdeBase</c>, VA range = the real BAR1 size — not nova v7's fixed 256 MiB), where BAR1 offset N is
 /// virtual address N. <see cref="Map(IReadOnlyList{Pfn}, bool, GpuVa?)"/> returns a <see cref="BarAccess"/> that can
 /// reach only its own mapping and unmaps on dispose. A handle dropped without dispose is reported

@@ -4,7 +4,7 @@ using NovaMm.Spec.Registers;
 
 namespace NovaMm.Driver.Boot;
 
-/// <summary>The chip as the driver identified it from NV_PMC_BOOT_0 and NV_PMC_BOOT_42 (hardware.md §4.1).</summary>
+/// <summary>The chip as the driver identified it from NV_PMC_BOOT_0 and NV_PMC_BOOT_42 (docs/registers.md, Identification; values in docs/chips.md).</summary>
 /// <param name="Chip">The catalog entry.</param>
 /// <param name="Boot0">Raw NV_PMC_BOOT_0.</param>
 /// <param name="Boot42">Raw NV_PMC_BOOT_42.</param>

@@ -9,9 +9,9 @@ using NovaMm.Spec.PageTables;
 namespace NovaMm.Hardware.Bar1;
 
 /// <summary>
-/// The BAR1 aperture: the CPU's window onto GPU virtual memory (nova-mm.md §7: BAR1 offset N is virtual address N).
+/// The BAR1 aperture: the CPU's window onto GPU virtual memory (docs/bar1.md: BAR1 offset N is virtual address N).
 /// Every access is translated by the <see cref="Gmmu"/> with the page directory of the instance block bound through the
-/// VF-PRIV BAR1 bind registers at the time of the access (hardware.md §4.3), page by page for bulk accesses.
+/// VF-PRIV BAR1 bind registers at the time of the access (docs/registers.md, BAR1 / BAR2 bind), page by page for bulk accesses.
 /// <para>An access that does not translate completes as on hardware, as data and never as an exception: the fault is
 /// recorded in the fault log (source <see cref="FaultSource.Bar1"/>), reads return all-ones bytes and writes are dropped.
 /// A sparse page completes without a fault: reads return zero, writes are dropped. A translation to peer or system memory,

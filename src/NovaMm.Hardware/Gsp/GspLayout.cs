@@ -3,7 +3,7 @@ using NovaMm.Spec.Device;
 namespace NovaMm.Hardware.Gsp;
 
 /// <summary>
-/// Where the GSP model puts its reservations at the top of VRAM, from the top down (nova-mm.md §8 names:
+/// Where the GSP model puts its reservations at the top of VRAM, from the top down (docs/gsp-fb-layout.md; the names of nova-mm v7's <c>FbLayout</c> in <c>fb.rs</c>:
 /// <c>vga_workspace</c>, <c>frts</c>, <c>wpr2</c> with the GSP heap, the non-WPR RM heap). The sizes follow the
 /// shape of GSP-RM's layout, not its exact numbers (which depend on firmware version): VGA workspace 1 MiB,
 /// FRTS 1 MiB, WPR2 = 8 MiB firmware + 8 MiB libos + 96 MiB client heap + 96 KiB per GiB of VRAM (rounded up to

@@ -9,7 +9,7 @@ using NovaMm.Spec.Registers;
 namespace NovaMm.Hardware.Gsp;
 
 /// <summary>
-/// What GSP-RM does at boot for this stack (ARCHITECTURE.md, "The GSP model"): reserves its regions at the top of
+/// What GSP-RM does at boot for this stack (docs/gsp-fb-layout.md): reserves its regions at the top of
 /// VRAM (<see cref="GspLayout"/>), builds the BAR1 instance block and a zeroed root page directory in reserved
 /// memory, binds BAR1 through the chip's bind registers (GSP is a PRI master on the chip, so it uses the same
 /// BAR0 registers), and answers GET_GSP_STATIC_INFO with the FB region table and <c>bar1PdeBase</c>.
@@ -83,7 +83,7 @@ public sealed class GspModel : IGspRpc
     }
 
     /// <summary>
-    /// Writes the page-directory-base words of an instance block (hardware.md §3): VID_MEM target,
+    /// Writes the page-directory-base words of an instance block (docs/page-tables.md, Instance block; <c>NV_RAMIN_PAGE_DIR_BASE_*</c> in open-gpu-doc <c>manuals/turing/tu104/dev_ram.ref.txt</c>): VID_MEM target,
     /// USE_VER2_PT_FORMAT only for an MMU v2 address space (RM's <c>kgmmuInstBlkPageDirBaseGet_GP100</c>; nouveau
     /// always sets it, and GH100+ ignores it), 64 KiB big pages, and ADR_LIMIT = size − 1.
     /// </summary>

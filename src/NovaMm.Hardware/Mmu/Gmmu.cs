@@ -7,14 +7,14 @@ namespace NovaMm.Hardware.Mmu;
 
 /// <summary>
 /// The GPU's MMU (GMMU) page walker: translates a virtual address of the address space whose root page directory is at
-/// a PDB by reading the page tables from VRAM with its own code, as the silicon does (ARCHITECTURE.md, "The hardware
-/// model is the referee"; hardware.md §1–§3). It shares only the Spec entry types and the <see cref="MmuFormat"/> level
+/// a PDB by reading the page tables from VRAM with its own code, as the silicon does (docs/architecture.md, The hardware
+/// model; docs/gmmu-bar1.md; formats in docs/page-tables.md). It shares only the Spec entry types and the <see cref="MmuFormat"/> level
 /// table with the driver; it never goes through PRAMIN.
 /// <para>Walk: from the root down to PD0, one entry per level of <see cref="MmuFormat.Levels"/>. An 8-byte slot with
 /// IS_PTE set is a large-page PTE where the level may hold one (512 MiB in PD1, 256 GiB in PD2), else a
 /// <see cref="MmuFaultReason.PdeSize"/> fault. PD0 is a 2 MiB PTE or a dual PDE; for a dual PDE the big-page PTE is read
 /// first: valid wins, sparse stops (sparse), "no valid 4 KiB page" (v2 <c>0x20</c>, v3 PCF 3) stops
-/// (<see cref="MmuFaultReason.NoValid4KPage"/>), plain invalid lets the small PTE decide (hardware.md §1.6).</para>
+/// (<see cref="MmuFaultReason.NoValid4KPage"/>), plain invalid lets the small PTE decide (docs/page-tables.md; open-gpu-doc <c>pascal/gp100-mmu-format.pdf</c>).</para>
 /// <para>TLB: <see cref="Translate(ulong, MmuFormat, ulong, AccessType, bool)"/> looks in <see cref="Tlb"/> first; a hit
 /// is answered from the cached entry (permissions checked against its cached bits), a miss walks and caches the final
 /// translation with its real page size. Failures are not cached. Page-table writes do not touch the TLB: only the
@@ -101,7 +101,7 @@ public sealed class Gmmu
     }
 
     /// <summary>
-    /// Translates through an instance block: decodes its page-directory base (hardware.md §3, dwords 128/129 at +0x200/+0x204)
+    /// Translates through an instance block: decodes its page-directory base (docs/page-tables.md, Instance block: dwords 128/129 at +0x200/+0x204)
     /// and translates with it. A PDB with target INVALID, a 128 KiB big-page size, or (on an MMU v2 format) USE_VER2_PT_FORMAT 0
     /// gives <see cref="MmuFaultReason.UnboundInstance"/>; a system-memory PDB <see cref="MmuFaultReason.SysmemNotModelled"/>.
     /// </summary>
@@ -338,7 +338,7 @@ public sealed class Gmmu
                         return fault(MmuFaultReason.InvalidPte, level.Id, pteAddress, raw);
                     }
 
-                    // A plain invalid big PTE: the small PTEs decide (hardware.md §1.6).
+                    // A plain invalid big PTE: the small PTEs decide (docs/page-tables.md, What the hardware does).
                     bigEntryAddress = pteAddress;
                     bigRaw = raw;
                     break;
@@ -448,7 +448,8 @@ public sealed class Gmmu
             var pte = PteV2.FromRaw(raw);
             if (!pte.IsValid)
             {
-                // VALID 0: only VOL (sparse) and PRIVILEGE ("no valid 4 KiB page" in a big PT) mean anything (hardware.md §1.5).
+                // VALID 0: the model reads only VOL (sparse) and PRIVILEGE ("no valid 4 KiB page" in a big PT), the two invalid
+                // encodings in docs/page-tables.md (open-gpu-doc pascal/gp100-mmu-format.pdf; nouveau vmmgp100.c).
                 return new(pte.IsSparse ? LeafKind.Sparse : pte.IsNoValidSmallPages ? LeafKind.NoValid4KPage : LeafKind.Invalid, default, 0, 0, 0, 0);
             }
 

@@ -137,8 +137,8 @@ public static class MmuFaultReasons
 }
 
 /// <summary>
-/// An MMU fault, as data (ARCHITECTURE.md: "a BAR1 access that does not translate records an MMU fault (address, access
-/// type, reason, level)").
+/// An MMU fault, as data (docs/architecture.md, The hardware model; docs/gmmu-bar1.md, Fault reasons): a BAR1 access that
+/// does not translate records one, with address, access type, reason and level.
 /// </summary>
 /// <param name="Va">The faulting virtual address (for BAR1: the BAR1 offset).</param>
 /// <param name="Pdb">The address space's root page directory (0 when none could be found, e.g. BAR1 unbound).</param>

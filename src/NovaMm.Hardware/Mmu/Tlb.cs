@@ -45,7 +45,7 @@ public sealed record TlbEntry(
 
 /// <summary>
 /// The GMMU's translation cache. Page-table writes in VRAM do NOT update it; only an invalidate through the
-/// MMU_INVALIDATE registers does (ARCHITECTURE.md: a driver that forgets a flush reads stale data).
+/// MMU_INVALIDATE registers does (docs/gmmu-bar1.md, TLB semantics: a driver that forgets a flush reads stale data).
 /// The model keeps final translations only (no separate PDE cache), so every CACHE_LEVEL drops the same
 /// entries, and its single TLB is the hub TLB, so HUBTLB_ONLY drops them too. Thread-safe.
 /// <para>Structure: the entries live in a table keyed by (PDB, page base, page size) that is probed with the page sizes

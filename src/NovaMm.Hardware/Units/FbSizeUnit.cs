@@ -4,7 +4,7 @@ using NovaMm.Spec.Registers;
 namespace NovaMm.Hardware.Units;
 
 /// <summary>
-/// The VRAM-size register as VBIOS devinit leaves it (hardware.md §4.5): NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE on
+/// The VRAM-size register as VBIOS devinit leaves it (docs/registers.md, VRAM size): NV_PFB_PRI_MMU_LOCAL_MEMORY_RANGE on
 /// TU10x/GA100, NV_USABLE_FB_SIZE_IN_MB on GA102 and later. Read-only to the driver.
 /// </summary>
 public sealed class FbSizeUnit

@@ -4,7 +4,7 @@ using NovaMm.Spec.Registers;
 
 namespace NovaMm.Hardware.Units;
 
-/// <summary>PMC identification: NV_PMC_BOOT_0 and NV_PMC_BOOT_42, read-only, as revision A1 of the chip reports them (hardware.md §4.1).</summary>
+/// <summary>PMC identification: NV_PMC_BOOT_0 and NV_PMC_BOOT_42, read-only, as revision A1 of the chip reports them (docs/registers.md, Identification; the per-chip words in docs/chips.md).</summary>
 public sealed class PmcUnit
 {
     /// <summary>Maps the identification registers of <paramref name="chip"/> onto <paramref name="bus"/>.</summary>

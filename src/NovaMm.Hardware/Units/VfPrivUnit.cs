@@ -7,7 +7,7 @@ namespace NovaMm.Hardware.Units;
 
 /// <summary>
 /// The VF-PRIV block (BAR0 0xB80000 on): the BAR1 bind registers of the chip's generation and the MMU
-/// invalidate registers (hardware.md §4.3, §4.4).
+/// invalidate registers (docs/registers.md, BAR1 / BAR2 bind and TLB invalidate).
 /// <para>Bind: Turing–Ada write NV_VIRTUAL_FUNCTION_PRIV_BAR1_BLOCK, then poll BIND_STATUS; Hopper/Blackwell write
 /// FUNC_BAR1_BLOCK_LOW_ADDR then HIGH_ADDR (the HIGH write triggers), then poll LOW's PENDING/OUTSTANDING. In the
 /// model a bind is pending for one status read. The bind fetches the instance block once, as the hardware's bind
@@ -220,7 +220,7 @@ public sealed class VfPrivUnit
     }
 }
 
-/// <summary>The BAR1 binding latched by a bind (hardware.md §4.3): the bound instance block and what its PDB words said at the bind.</summary>
+/// <summary>The BAR1 binding latched by a bind (docs/registers.md, BAR1 / BAR2 bind): the bound instance block and what its PDB words said at the bind.</summary>
 /// <param name="InstanceBlock">VRAM address of the bound instance block.</param>
 /// <param name="Pdb">The root page directory it named (as <see cref="Gmmu.ResolveInstanceBlock"/> decodes it).</param>
 /// <param name="Reason">Why the instance block names no usable page directory (every BAR1 access then faults with it), or null.</param>
