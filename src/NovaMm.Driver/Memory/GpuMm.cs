@@ -200,6 +200,54 @@ public sealed class GpuMm
     /// <summary>One 4 KiB page, as nova allocates page-table pages (size 4 KiB, min 4 KiB, no flags).</summary>
     public VramAllocation AllocatePage() => Allocate(GpuPage.Size);
 
+    /// <summary>
+    /// <paramref name="count"/> single 4 KiB pages (page-table pages), each its own allocation exactly as
+    /// <see cref="AllocatePage"/> makes it, under one acquisition of the allocator lock. All or nothing: on a failure
+    /// the pages already taken are freed and the error is thrown. The failure hook is consulted once per page.
+    /// </summary>
+    /// <exception cref="NovaMmException">As <see cref="Allocate"/>; nothing stays allocated.</exception>
+    public VramAllocation[] AllocatePages(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var pages = new VramAllocation[count];
+        lock (_lock)
+        {
+            var taken = 0;
+            try
+            {
+                for (; taken < count; taken++)
+                {
+                    pages[taken] = Allocate(GpuPage.Size);
+                }
+            }
+            catch
+            {
+                for (var i = 0; i < taken; i++)
+                {
+                    Free(pages[i]);
+                }
+
+                throw;
+            }
+        }
+
+        return pages;
+    }
+
+    /// <summary>Frees every allocation of <paramref name="allocations"/> under one acquisition of the allocator lock.</summary>
+    /// <exception cref="InvalidOperationException">One was already freed (those before it are freed).</exception>
+    public void FreeAll(IEnumerable<VramAllocation> allocations)
+    {
+        ArgumentNullException.ThrowIfNull(allocations);
+        lock (_lock)
+        {
+            foreach (var a in allocations)
+            {
+                Free(a);
+            }
+        }
+    }
+
     /// <summary>Frees <paramref name="allocation"/>; <paramref name="cleared"/> marks its blocks as known-zero.</summary>
     /// <exception cref="InvalidOperationException">It was already freed.</exception>
     public void Free(VramAllocation allocation, bool cleared = false)
