@@ -1007,8 +1007,10 @@ public sealed class Vmm : IDisposable
         var undo = new List<Undo>();
         using (var w = _mm.Pramin.Acquire())
         {
-            WriteSpans(w, removals, undo);
-            WriteSpans(w, additions, undo);
+            // A table this change detaches is cut off at its parent and scrubbed after the flush: writing invalid
+            // entries into it first would only write the same page twice.
+            WriteSpans(w, removals, undo, detached);
+            WriteSpans(w, additions, undo, detached);
             RewriteParentEntries(w, detached.Where(t => !detached.Contains(t.Parent!)), detached, undo);
 
             if (removals.Count + additions.Count + detached.Count > 0)
@@ -1061,10 +1063,15 @@ public sealed class Vmm : IDisposable
     }
 
     /// <summary>Writes each span with one PRAMIN access, recording how to undo it (rewrite, or the old bytes).</summary>
-    private void WriteSpans(PraminWindow w, List<LeafSpan> spans, List<Undo> undo)
+    private void WriteSpans(PraminWindow w, List<LeafSpan> spans, List<Undo> undo, HashSet<Table> detached)
     {
         foreach (var span in spans)
         {
+            if (detached.Contains(span.Table))
+            {
+                continue;
+            }
+
             if (span.Undo is null)
             {
                 var old = new byte[span.Count * span.Table.Level.EntrySize];
