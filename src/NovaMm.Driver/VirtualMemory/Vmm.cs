@@ -239,7 +239,8 @@ public sealed class Vmm : IDisposable
             {
                 pages = _mm.AllocatePages(missing.Count);
                 using var w = _mm.Pramin.Acquire();
-                ZeroPages(w, pages.Select(p => p.Start.Value));
+                // A page the allocator hands out as cleared was zeroed when it was freed (a scrubbed page table).
+                ZeroPages(w, pages.Where(p => !p.IsCleared).Select(p => p.Start.Value));
             }
             catch
             {
@@ -1059,7 +1060,8 @@ public sealed class Vmm : IDisposable
             _tables.Remove((t.Level.Id, t.Prefix!.Value));
         }
 
-        _mm.FreeAll(detached.Select(t => t.Allocation!));
+        // Scrubbed above: they go back as known-zero, so the next preparation that gets them need not zero them again.
+        _mm.FreeAll(detached.Select(t => t.Allocation!), cleared: true);
     }
 
     /// <summary>Writes each span with one PRAMIN access, recording how to undo it (rewrite, or the old bytes).</summary>

@@ -240,4 +240,51 @@ public class VmmRunsTests
 
         Assert.Equal(0, vmm.PageTablePages);
     }
+
+    [Fact]
+    public void Scrubbed_tables_come_back_cleared_and_dirty_pages_are_zeroed_before_use()
+    {
+        var kit = new VmmTestKit();
+        using var vmm = kit.NewVmm();
+        var pool = kit.Gpu.Mm.Allocate(1UL << 20, new Driver.Memory.VramAllocOptions { MinBlockSize = 1UL << 20 }).Start.Value;
+
+        // Dirty memory full of 0xFF (every byte a valid-looking entry) freed without clearing: a page table built there
+        // must be zeroed, or the GMMU would translate its other slots.
+        var dirty = Enumerable.Range(0, 8).Select(_ => kit.Gpu.Mm.AllocatePage()).ToArray();
+        using (var w = kit.Gpu.Pramin.Acquire())
+        {
+            foreach (var d in dirty)
+            {
+                w.Fill(d.Start, 4096, 0xFF);
+            }
+        }
+
+        kit.Gpu.Mm.FreeAll(dirty);
+        var va = 1UL << 36;
+        var m = vmm.MapRuns(new MapRequest { Size = 4096, Va = new GpuVa(va) }, [Run(pool, 4096)]);
+        Assert.NotEmpty(vmm.PageTables().Select(t => t.Address).Intersect(dirty.Select(d => d.Start))); // the test reuses dirty pages
+        Assert.Equal(pool, kit.Hw.Gmmu.Translate(vmm.Pdb.Value, vmm.Format, va, AccessType.Read, privileged: false).Translation!.PhysicalAddress);
+        foreach (var other in new[] { va + 0x1000, va + 0x10_0000, va + (1UL << 30), va - 0x1000 })
+        {
+            Assert.False(kit.Hw.Gmmu.Translate(vmm.Pdb.Value, vmm.Format, other, AccessType.Read, privileged: false).IsSuccess);
+        }
+
+        // The unmap scrubs the tables and frees them as known-zero; the next page-table pages are those, still zero.
+        var tables = vmm.PageTables().Skip(1).Select(t => t.Address.Value).ToHashSet();
+        vmm.Unmap(m);
+        var again = kit.Gpu.Mm.AllocatePages(tables.Count);
+        Assert.All(again, p => Assert.True(p.IsCleared));
+        Assert.Equal(tables, again.Select(p => p.Start.Value).ToHashSet());
+        using (var w = kit.Gpu.Pramin.Acquire())
+        {
+            var words = new ulong[512];
+            foreach (var p in again)
+            {
+                w.Read64Span(p.Start, words);
+                Assert.All(words, x => Assert.Equal(0UL, x));
+            }
+        }
+
+        kit.Gpu.Mm.FreeAll(again);
+    }
 }
