@@ -31,6 +31,8 @@ public sealed record MapRequest
 /// <summary>A live mapping in a <see cref="Vmm"/>.</summary>
 public sealed class Mapping
 {
+    private PageList? _pages; // built on first use (immutable, so a race only builds it twice)
+
     internal Mapping(GpuVa va, ulong size, ulong pageSize, MapAttributes attributes, LeafEntries entries, int ptPagesAllocated)
     {
         Va = va;
@@ -38,7 +40,7 @@ public sealed class Mapping
         PageSize = pageSize;
         Attributes = attributes;
         Entries = entries;
-        Pages = new PageList(entries.Runs, pageSize);
+
         PtPagesAllocated = ptPagesAllocated;
     }
 
@@ -58,7 +60,7 @@ public sealed class Mapping
     public MapAttributes Attributes { get; }
 
     /// <summary>Physical address of each page, in VA order (a view computed from <see cref="Runs"/>: nothing per page is stored).</summary>
-    public IReadOnlyList<VramAddress> Pages { get; }
+    public IReadOnlyList<VramAddress> Pages => _pages ??= new PageList(Entries.Runs, PageSize);
 
     /// <summary>The physically contiguous runs behind the mapping, in VA order (adjacent runs merged; none when sparse).</summary>
     public IReadOnlyList<VramRange> Runs => Entries.Runs;

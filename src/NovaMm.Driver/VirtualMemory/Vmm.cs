@@ -54,6 +54,8 @@ public sealed class Vmm : IDisposable
     /// <summary>Where one table's worth of entries is computed before it goes out in one PRAMIN access (under _stateLock).</summary>
     private ulong[] _scratch = new ulong[1024];
 
+    private readonly Dictionary<PageTableLevel, MmuLevel[]> _chains = [];
+
     /// <summary>Creates the address space; allocates and zeroes a root directory unless <see cref="VmmOptions.Pdb"/> is given.</summary>
     /// <exception cref="ArgumentException">A VA range outside the format's width or not 4 KiB aligned.</exception>
     public Vmm(GpuMm mm, VmmOptions options)
@@ -605,8 +607,22 @@ public sealed class Vmm : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    /// <summary>The levels of the tables from the root down to the one holding <paramref name="leaf"/> entries.</summary>
-    private List<MmuLevel> Chain(MmuLevel leaf)
+    /// <summary>The levels of the tables from the root down to the one holding <paramref name="leaf"/> entries (computed once per leaf level).</summary>
+    private MmuLevel[] Chain(MmuLevel leaf)
+    {
+        lock (_chains)
+        {
+            if (!_chains.TryGetValue(leaf.Id, out var chain))
+            {
+                chain = [.. BuildChain(leaf)];
+                _chains[leaf.Id] = chain;
+            }
+
+            return chain;
+        }
+    }
+
+    private List<MmuLevel> BuildChain(MmuLevel leaf)
     {
         var chain = new List<MmuLevel>();
         foreach (var level in Format.Levels)
@@ -633,7 +649,7 @@ public sealed class Vmm : IDisposable
     private List<(MmuLevel Level, ulong Prefix)> Missing(ulong va, ulong size, MmuLevel leaf)
     {
         var missing = new List<(MmuLevel, ulong)>();
-        foreach (var level in Chain(leaf).Skip(1))
+        foreach (var level in Chain(leaf).AsSpan(1))
         {
             var shift = TableShift(level);
             for (var p = va >> shift; p <= (va + size - 1) >> shift; p++)
@@ -806,8 +822,13 @@ public sealed class Vmm : IDisposable
     /// or detaching the 512 page tables under a directory is one PRAMIN access, not 512. With <paramref name="undo"/>,
     /// each span's old bytes are recorded first.
     /// </summary>
-    private void RewriteParentEntries(PraminWindow w, IEnumerable<Table> children, HashSet<Table> detached, List<Undo>? undo)
+    private void RewriteParentEntries(PraminWindow w, ICollection<Table> children, HashSet<Table> detached, List<Undo>? undo)
     {
+        if (children.Count == 0)
+        {
+            return;
+        }
+
         var slots = children
             .Select(c => (Parent: c.Parent!, Level: ParentLevel(c.Level), Va: c.Prefix!.Value << TableShift(c.Level)))
             .Select(x => (x.Parent, x.Level, Index: x.Level.IndexOf(new GpuVa(x.Va)), x.Va))
@@ -906,7 +927,13 @@ public sealed class Vmm : IDisposable
     /// <summary>Zeroes fresh page-table pages: one fill per physically contiguous stretch of them.</summary>
     private static void ZeroPages(PraminWindow w, IEnumerable<ulong> pages)
     {
-        var starts = pages.Order().ToArray();
+        var starts = pages.ToArray();
+        if (starts.Length == 0)
+        {
+            return;
+        }
+
+        Array.Sort(starts);
         var i = 0;
         while (i < starts.Length)
         {
@@ -1012,7 +1039,7 @@ public sealed class Vmm : IDisposable
             // entries into it first would only write the same page twice.
             WriteSpans(w, removals, undo, detached);
             WriteSpans(w, additions, undo, detached);
-            RewriteParentEntries(w, detached.Where(t => !detached.Contains(t.Parent!)), detached, undo);
+            RewriteParentEntries(w, detached.Where(t => !detached.Contains(t.Parent!)).ToList(), detached, undo);
 
             if (removals.Count + additions.Count + detached.Count > 0)
             {
