@@ -56,6 +56,9 @@ public sealed class Vmm : IDisposable
 
     private readonly Dictionary<PageTableLevel, MmuLevel[]> _chains = [];
 
+    /// <summary>Directory-entry templates per shape (dual?, big half present?, small half present?); under _stateLock.</summary>
+    private readonly Dictionary<(bool Dual, bool Big, bool Small), (UInt128 Base, UInt128 BigStep, UInt128 SmallStep)> _directoryTemplates = [];
+
     /// <summary>Creates the address space; allocates and zeroes a root directory unless <see cref="VmmOptions.Pdb"/> is given.</summary>
     /// <exception cref="ArgumentException">A VA range outside the format's width or not 4 KiB aligned.</exception>
     public Vmm(GpuMm mm, VmmOptions options)
@@ -862,7 +865,10 @@ public sealed class Vmm : IDisposable
 
             for (var k = 0; k < j - i; k++)
             {
-                var (lo, hi) = ParentEntry(level, va + ((ulong)k * level.EntryCoverage), detached);
+                // Directory entries are computed from a per-shape template; both ends of every span are checked against
+                // the entry codec (an encoding that is not linear in the table address would be caught there).
+                var check = k == 0 || k == j - i - 1;
+                var (lo, hi) = ParentEntry(level, va + ((ulong)k * level.EntryCoverage), detached, check);
                 _scratch[k * words] = lo;
                 if (words == 2)
                 {
@@ -876,19 +882,75 @@ public sealed class Vmm : IDisposable
     }
 
     /// <summary>The directory entry of <paramref name="parentLevel"/> covering <paramref name="va"/>, from the shadow, leaving out <paramref name="detached"/>.</summary>
-    private (ulong Low, ulong High) ParentEntry(MmuLevel parentLevel, ulong va, HashSet<Table> detached)
+    private (ulong Low, ulong High) ParentEntry(MmuLevel parentLevel, ulong va, HashSet<Table> detached, bool checkCodec)
     {
+        VramAddress? big = null, small;
         if (parentLevel.IsDual)
         {
             var p = va >> TableShift(Format.SmallPageTable);
-            var big = _tables.TryGetValue((PageTableLevel.PtBig, p), out var b) && !detached.Contains(b) ? TableRef.Vram(b.Address) : TableRef.None;
-            var small = _tables.TryGetValue((PageTableLevel.Pt, p), out var s) && !detached.Contains(s) ? TableRef.Vram(s.Address) : TableRef.None;
-            return EntryCodec.DualPde(Format, big, small);
+            big = _tables.TryGetValue((PageTableLevel.PtBig, p), out var b) && !detached.Contains(b) ? b.Address : null;
+            small = _tables.TryGetValue((PageTableLevel.Pt, p), out var s) && !detached.Contains(s) ? s.Address : null;
+        }
+        else
+        {
+            var childLevel = ChildLevel(parentLevel);
+            small = _tables.TryGetValue((childLevel.Id, va >> TableShift(childLevel)), out var c) && !detached.Contains(c) ? c.Address : null;
         }
 
-        var childLevel = ChildLevel(parentLevel);
-        var child = _tables.TryGetValue((childLevel.Id, va >> TableShift(childLevel)), out var c) && !detached.Contains(c) ? TableRef.Vram(c.Address) : TableRef.None;
-        return (EntryCodec.Pde(Format, child), 0);
+        var entry = DirectoryEntry(parentLevel.IsDual, big, small);
+        if (checkCodec && entry != DirectoryEntryFromCodec(parentLevel.IsDual, big, small))
+        {
+            throw new InvalidOperationException($"{Format.Name} {parentLevel.Name} entries are not linear in the table address (VA 0x{va:x})");
+        }
+
+        return entry;
+    }
+
+    private (ulong Low, ulong High) DirectoryEntryFromCodec(bool dual, VramAddress? big, VramAddress? small)
+    {
+        static TableRef Ref(VramAddress? a) => a is { } x ? TableRef.Vram(x) : TableRef.None;
+        return dual ? EntryCodec.DualPde(Format, Ref(big), Ref(small)) : (EntryCodec.Pde(Format, Ref(small)), 0);
+    }
+
+    /// <summary>
+    /// A directory entry (a PDE, or a dual PDE with a big and a small half) from a template per shape — which halves
+    /// are present — built with the codec once: the table addresses are plain binary fields, so the 128-bit entry is
+    /// <c>base + (big/4K - 1) × bigStep + (small/4K - 1) × smallStep</c>. The codec costs hundreds of nanoseconds per
+    /// entry; a table install or detach writes hundreds of entries.
+    /// </summary>
+    private (ulong Low, ulong High) DirectoryEntry(bool dual, VramAddress? big, VramAddress? small)
+    {
+        if (big is null && small is null)
+        {
+            return DirectoryEntryFromCodec(dual, null, null);
+        }
+
+        var key = (dual, big.HasValue, small.HasValue);
+        if (!_directoryTemplates.TryGetValue(key, out var t))
+        {
+            var one = new VramAddress(GpuPage.Size);
+            var two = new VramAddress(2 * GpuPage.Size);
+            var baseEntry = Wide(DirectoryEntryFromCodec(dual, big.HasValue ? one : null, small.HasValue ? one : null));
+            var bigStep = big.HasValue ? Wide(DirectoryEntryFromCodec(dual, two, small.HasValue ? one : null)) - baseEntry : 0;
+            var smallStep = small.HasValue ? Wide(DirectoryEntryFromCodec(dual, big.HasValue ? one : null, two)) - baseEntry : 0;
+            t = (baseEntry, bigStep, smallStep);
+            _directoryTemplates[key] = t;
+        }
+
+        var value = t.Base;
+        if (big is { } bg)
+        {
+            value += ((UInt128)(bg.Value / GpuPage.Size) - 1) * t.BigStep;
+        }
+
+        if (small is { } sm)
+        {
+            value += ((UInt128)(sm.Value / GpuPage.Size) - 1) * t.SmallStep;
+        }
+
+        return ((ulong)value, (ulong)(value >> 64));
+
+        static UInt128 Wide((ulong Low, ulong High) e) => ((UInt128)e.High << 64) | e.Low;
     }
 
     private MmuLevel ParentLevel(MmuLevel level)
