@@ -188,4 +188,37 @@ public class ShellTests
         Assert.Equal(2, code);
         Assert.Contains("not found", err);
     }
+
+    [Fact]
+    public void A_replace_drops_the_replaced_names_and_frees_their_allocations_for_free()
+    {
+        var (code, output, err) = RunScript("""
+            alloc a 8K
+            alloc b 8K
+            vmm ctx
+            map ctx m1 a va=0x100000000
+            map ctx m2 vram:0x20000000:8K va=0x100002000
+            map ctx m3 b va=0x100000000 replace
+            free a
+            unmap ctx m3
+            free b
+            stats
+            """, "--json");
+        Assert.Equal("", err);
+        Assert.Equal(0, code);
+        var l = Lines(output);
+        Assert.Equal(["alloc", "alloc", "vmm", "map", "map", "map", "free", "unmap", "free", "stats"], l.Select(o => (string)o["cmd"]!));
+        var ctx = l[^1]["vmms"]!.AsArray().Single(v => (string)v!["name"]! == "ctx")!;
+        Assert.Equal(1, (int)ctx["mappings"]!); // m2 is still there
+        var (code2, _, err2) = RunScript("""
+            alloc a 8K
+            vmm ctx
+            map ctx m1 a va=0x100000000
+            map ctx m2 a va=0x100002000
+            unmap ctx m1
+            free a
+            """);
+        Assert.Equal(2, code2);
+        Assert.Contains(":6: allocation 'a' is mapped by m2 (unmap first)", err2);
+    }
 }

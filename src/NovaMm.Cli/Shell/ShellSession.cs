@@ -32,6 +32,12 @@ internal sealed class ShellSession
     private readonly Dictionary<string, Vmm> _vmms = [];
     private readonly Dictionary<string, (string Vmm, Mapping Mapping, string? Allocation)> _mappings = [];
 
+    /// <summary>The name of each live mapping (to drop the names of mappings a replace removed without a scan).</summary>
+    private readonly Dictionary<Mapping, string> _mappingNames = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The mappings using each allocation (so <c>free</c> checks its users without a scan).</summary>
+    private readonly Dictionary<string, SortedSet<string>> _allocationUsers = [];
+
     public ShellSession(SimulatedGpu hardware, Gpu gpu)
     {
         Hardware = hardware;
@@ -154,7 +160,7 @@ internal sealed class ShellSession
     {
         var name = l.Args[0];
         var a = Allocation(name);
-        var users = _mappings.Where(m => m.Value.Allocation == name).Select(m => m.Key).ToArray();
+        var users = _allocationUsers.TryGetValue(name, out var u) ? u.ToArray() : [];
         if (users.Length > 0)
         {
             throw new ShellError($"allocation '{name}' is mapped by {string.Join(", ", users)} (unmap first)");
@@ -208,7 +214,7 @@ internal sealed class ShellSession
         var pageSize = l.Options.TryGetValue("page", out var p) ? ShellSyntax.Size(p, "page") : GpuPage.Size;
         var (allocName, address, size) = ShellSyntax.Target(l.Args[2]);
         var sparse = l.Args[2].StartsWith("sparse:", StringComparison.Ordinal);
-        var pages = new List<VramAddress>();
+        var runs = new List<VramRange>();
         if (sparse)
         {
             if (size == 0 || size % pageSize != 0)
@@ -226,10 +232,7 @@ internal sealed class ShellSession
                     throw new ShellError($"block {b.Start}+{Hex.Format(b.Size)} of '{allocName}' is not made of {PageSize.Format(pageSize)} pages");
                 }
 
-                for (var at = b.Start.Value; at < b.End.Value; at += pageSize)
-                {
-                    pages.Add(new VramAddress(at));
-                }
+                runs.Add(b);
             }
         }
         else
@@ -239,10 +242,7 @@ internal sealed class ShellSession
                 throw new ShellError($"target vram:{Hex.Format(address)}:{Hex.Format(size)} is not made of {PageSize.Format(pageSize)} pages");
             }
 
-            for (var at = 0UL; at < size; at += pageSize)
-            {
-                pages.Add(new VramAddress(address + at));
-            }
+            runs.Add(new VramRange(new VramAddress(address), size));
         }
 
         var attributes = new MapAttributes
@@ -254,20 +254,42 @@ internal sealed class ShellSession
         };
         var request = new MapRequest
         {
-            Size = sparse ? size : (ulong)pages.Count * pageSize,
+            Size = sparse ? size : runs.Aggregate(0UL, (sum, r) => sum + r.Size),
             Sparse = sparse,
             PageSize = pageSize,
             Va = l.Options.TryGetValue("va", out var va) ? new GpuVa(ShellSyntax.Number(va, "va")) : null,
             Attributes = attributes,
             Replace = l.Has("replace"),
         };
-        var m = vmm.Map(request, pages);
-        foreach (var old in _mappings.Where(kv => kv.Value.Mapping.IsUnmapped).Select(kv => kv.Key).ToArray())
+        Mapping m;
+        IReadOnlyList<Mapping> replaced;
+        using (var prepared = vmm.Prepare(request))
         {
-            _mappings.Remove(old); // replaced
+            replaced = prepared.Replaced;
+            m = vmm.ExecuteRuns(prepared, runs);
+        }
+
+        foreach (var old in replaced)
+        {
+            if (_mappingNames.TryGetValue(old, out var oldName))
+            {
+                Forget(oldName); // replaced
+            }
         }
 
         _mappings[name] = (vmmName, m, allocName);
+        _mappingNames[m] = name;
+        if (allocName is not null)
+        {
+            if (!_allocationUsers.TryGetValue(allocName, out var users))
+            {
+                users = new SortedSet<string>(StringComparer.Ordinal);
+                _allocationUsers[allocName] = users;
+            }
+
+            users.Add(name);
+        }
+
         return new(new JsonObject
         {
             ["vmm"] = vmmName,
@@ -292,7 +314,7 @@ internal sealed class ShellSession
 
         var before = vmm.PageTablePages;
         vmm.Unmap(entry.Mapping);
-        _mappings.Remove(name);
+        Forget(name);
         var freed = before - vmm.PageTablePages;
         return new(new JsonObject { ["vmm"] = l.Args[0], ["name"] = name, ["ptPagesFreed"] = freed },
             $"unmapped {l.Args[0]}/{name}; {freed} page-table page(s) freed");
@@ -473,7 +495,7 @@ internal sealed class ShellSession
         {
             ["name"] = kv.Key,
             ["pdb"] = Json.Hex(kv.Value.Pdb.Value),
-            ["mappings"] = kv.Value.Mappings.Count,
+            ["mappings"] = kv.Value.MappingCount,
             ["ptPages"] = kv.Value.PageTablePages,
             ["freeVa"] = Json.Hex(kv.Value.FreeVaBytes),
         }).ToArray());
@@ -499,7 +521,7 @@ internal sealed class ShellSession
 
         foreach (var (name, vmm) in _vmms)
         {
-            text.Append($"\n  vmm {name}: PDB {vmm.Pdb}, {vmm.Mappings.Count} mapping(s), {vmm.PageTablePages} page-table page(s)");
+            text.Append($"\n  vmm {name}: PDB {vmm.Pdb}, {vmm.MappingCount} mapping(s), {vmm.PageTablePages} page-table page(s)");
         }
 
         text.Append($"\n  TLB: {Hardware.Tlb.Count} entries, {Hardware.Tlb.Hits} hits, {Hardware.Tlb.Misses} misses, {Gpu.Tlb.Flushes} flushes; faults logged: {Hardware.Faults.Count}; PRAMIN window moves: {Gpu.Pramin.WindowMoves}");
@@ -540,6 +562,25 @@ internal sealed class ShellSession
     {
         var lines = l.Args.Count == 1 ? [ShellSyntax.UsageOf(l.Args[0])] : ShellSyntax.Usage.ToArray();
         return new(new JsonObject { ["ok"] = true, ["commands"] = new JsonArray(lines.Select(x => (JsonNode)JsonValue.Create(x)!).ToArray()) }, string.Join("\n", lines));
+    }
+
+    /// <summary>Drops a mapping's name from the session's tables (after an unmap or a replace).</summary>
+    private void Forget(string name)
+    {
+        if (!_mappings.Remove(name, out var entry))
+        {
+            return;
+        }
+
+        _mappingNames.Remove(entry.Mapping);
+        if (entry.Allocation is { } a && _allocationUsers.TryGetValue(a, out var users))
+        {
+            users.Remove(name);
+            if (users.Count == 0)
+            {
+                _allocationUsers.Remove(a);
+            }
+        }
     }
 
     private VramAllocation Allocation(string name) =>

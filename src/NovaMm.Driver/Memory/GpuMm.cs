@@ -27,7 +27,14 @@ public sealed class VramAllocation
         BuddyBlocks = blocks;
         Blocks = blocks.Select(b => new VramRange(new VramAddress(b.Address), b.Size)).ToArray();
         Size = Blocks.Aggregate(0UL, (s, b) => s + b.Size);
+        IsCleared = blocks.TrueForAll(b => b.IsClear);
     }
+
+    /// <summary>
+    /// Whether every block came from the allocator's clear free list, i.e. was last freed as known-zero
+    /// (<see cref="GpuMm.Free"/> with <c>cleared</c>): the memory reads as zero without being written.
+    /// </summary>
+    public bool IsCleared { get; }
 
     /// <summary>Index of the usable region it came from.</summary>
     public int Region { get; }
@@ -73,6 +80,8 @@ public sealed class GpuMm
     private readonly Lock _lock = new();
     private readonly GpuBuddy[] _buddies;
     private readonly VramRange[] _regions;
+
+    private static readonly VramAllocOptions ClearPage = new() { Flags = BuddyFlags.Clear };
 
     /// <summary>Creates the manager over every usable region of <paramref name="layout"/>.</summary>
     /// <exception cref="NovaMmException"><see cref="ErrorCode.NoDevice"/> when usable regions overlap or are not 4 KiB aligned.</exception>
@@ -199,6 +208,57 @@ public sealed class GpuMm
 
     /// <summary>One 4 KiB page, as nova allocates page-table pages (size 4 KiB, min 4 KiB, no flags).</summary>
     public VramAllocation AllocatePage() => Allocate(GpuPage.Size);
+
+    /// <summary>
+    /// <paramref name="count"/> single 4 KiB pages (page-table pages), each its own allocation, under one acquisition
+    /// of the allocator lock, preferring known-zero memory (the buddy's clear free list, then the dirty one): a page
+    /// table freed after being scrubbed comes back without needing to be zeroed again (<see cref="VramAllocation.IsCleared"/>).
+    /// All or nothing: on a failure the pages already taken are freed and the error is thrown. The failure hook is
+    /// consulted once per page.
+    /// </summary>
+    /// <exception cref="NovaMmException">As <see cref="Allocate"/>; nothing stays allocated.</exception>
+    public VramAllocation[] AllocatePages(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var pages = new VramAllocation[count];
+        lock (_lock)
+        {
+            var taken = 0;
+            try
+            {
+                for (; taken < count; taken++)
+                {
+                    pages[taken] = Allocate(GpuPage.Size, ClearPage);
+                }
+            }
+            catch
+            {
+                for (var i = 0; i < taken; i++)
+                {
+                    Free(pages[i]);
+                }
+
+                throw;
+            }
+        }
+
+        return pages;
+    }
+
+    /// <summary>Frees every allocation of <paramref name="allocations"/> under one acquisition of the allocator lock;
+    /// <paramref name="cleared"/> marks their blocks as known-zero (the caller zeroed them).</summary>
+    /// <exception cref="InvalidOperationException">One was already freed (those before it are freed).</exception>
+    public void FreeAll(IEnumerable<VramAllocation> allocations, bool cleared = false)
+    {
+        ArgumentNullException.ThrowIfNull(allocations);
+        lock (_lock)
+        {
+            foreach (var a in allocations)
+            {
+                Free(a, cleared);
+            }
+        }
+    }
 
     /// <summary>Frees <paramref name="allocation"/>; <paramref name="cleared"/> marks its blocks as known-zero.</summary>
     /// <exception cref="InvalidOperationException">It was already freed.</exception>

@@ -31,13 +31,16 @@ public sealed record MapRequest
 /// <summary>A live mapping in a <see cref="Vmm"/>.</summary>
 public sealed class Mapping
 {
-    internal Mapping(GpuVa va, ulong size, ulong pageSize, MapAttributes attributes, VramAddress[] pages, int ptPagesAllocated)
+    private PageList? _pages; // built on first use (immutable, so a race only builds it twice)
+
+    internal Mapping(GpuVa va, ulong size, ulong pageSize, MapAttributes attributes, LeafEntries entries, int ptPagesAllocated)
     {
         Va = va;
         Size = size;
         PageSize = pageSize;
         Attributes = attributes;
-        Pages = pages;
+        Entries = entries;
+
         PtPagesAllocated = ptPagesAllocated;
     }
 
@@ -56,8 +59,11 @@ public sealed class Mapping
     /// <summary>PTE attributes.</summary>
     public MapAttributes Attributes { get; }
 
-    /// <summary>Physical address of each page, in VA order.</summary>
-    public IReadOnlyList<VramAddress> Pages { get; }
+    /// <summary>Physical address of each page, in VA order (a view computed from <see cref="Runs"/>: nothing per page is stored).</summary>
+    public IReadOnlyList<VramAddress> Pages => _pages ??= new PageList(Entries.Runs, PageSize);
+
+    /// <summary>The physically contiguous runs behind the mapping, in VA order (adjacent runs merged; none when sparse).</summary>
+    public IReadOnlyList<VramRange> Runs => Entries.Runs;
 
     /// <summary>Whether the mapping is sparse (no pages; sparse PTEs).</summary>
     public bool IsSparse { get; init; }
@@ -73,6 +79,70 @@ public sealed class Mapping
 
     internal bool PendingReplace { get; set; }
 
+    /// <summary>How to compute its leaf entries (to write them, and to write them again when an unmap rolls back).</summary>
+    internal LeafEntries Entries { get; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Va}..{End} ({PteCount} x {Spec.PageTables.PageSize.Format(PageSize)}, {(IsSparse ? "sparse" : Attributes.ToString())})";
+}
+
+/// <summary>The pages of a list of runs as a read-only list: the address of page i is found by binary search over the runs.</summary>
+internal sealed class PageList : IReadOnlyList<VramAddress>
+{
+    private readonly IReadOnlyList<VramRange> _runs;
+    private readonly ulong _pageSize;
+    private readonly long[] _first;
+
+    public PageList(IReadOnlyList<VramRange> runs, ulong pageSize)
+    {
+        _runs = runs;
+        _pageSize = pageSize;
+        _first = new long[runs.Count + 1];
+        for (var i = 0; i < runs.Count; i++)
+        {
+            _first[i + 1] = _first[i] + (long)(runs[i].Size / pageSize);
+        }
+
+        Count = (int)Math.Min(_first[^1], int.MaxValue);
+    }
+
+    public int Count { get; }
+
+    public VramAddress this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+            int lo = 0, hi = _runs.Count - 1;
+            while (lo < hi)
+            {
+                var mid = (lo + hi + 1) / 2;
+                if (_first[mid] <= index)
+                {
+                    lo = mid;
+                }
+                else
+                {
+                    hi = mid - 1;
+                }
+            }
+
+            return _runs[lo].Start.Add((ulong)(index - _first[lo]) * _pageSize);
+        }
+    }
+
+    public IEnumerator<VramAddress> GetEnumerator()
+    {
+        var n = 0;
+        foreach (var r in _runs)
+        {
+            for (var a = r.Start.Value; a < r.End.Value && n < Count; a += _pageSize, n++)
+            {
+                yield return new VramAddress(a);
+            }
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -3,13 +3,14 @@ namespace NovaMm.Driver.VirtualMemory;
 /// <summary>
 /// Free-range tracking for one GPU virtual address space: automatic placement (best fit, then lowest address,
 /// honouring an alignment) and exact placement, both O(log n) in the number of free ranges (plus the candidates
-/// an alignment skips). Two ordered sets hold the same free ranges, by start (for exact placement and merging on
-/// free) and by (size, start) (for best fit). Not thread-safe: the owning <see cref="Vmm"/> locks.
+/// an alignment skips). Two ordered maps hold the same free ranges, by start (for exact placement and merging on
+/// free) and by (size, start) (for best fit); their floor and ceiling lookups are O(log n), so many small
+/// reservations cost the same each however many there are. Not thread-safe: the owning <see cref="Vmm"/> locks.
 /// </summary>
 public sealed class VaSpace
 {
-    private readonly SortedSet<(ulong Start, ulong End)> _byStart = new(Comparer<(ulong Start, ulong End)>.Create((a, b) => a.Start.CompareTo(b.Start)));
-    private readonly SortedSet<(ulong Size, ulong Start)> _bySize = [];
+    private readonly OrderedMap<ulong, ulong> _byStart = new();
+    private readonly OrderedMap<UInt128, bool> _bySize = new();
 
     /// <summary>Tracks <c>[start, end)</c>, all free.</summary>
     public VaSpace(ulong start, ulong end)
@@ -38,7 +39,7 @@ public sealed class VaSpace
     public int FreeRanges => _byStart.Count;
 
     /// <summary>The free ranges in address order.</summary>
-    public IEnumerable<(ulong Start, ulong End)> Free => _byStart;
+    public IEnumerable<(ulong Start, ulong End)> Free => _byStart.InOrder();
 
     /// <summary>Reserves <paramref name="size"/> bytes aligned to <paramref name="alignment"/>; null when nothing fits.</summary>
     public ulong? TryAllocate(ulong size, ulong alignment)
@@ -48,14 +49,19 @@ public sealed class VaSpace
             throw new ArgumentOutOfRangeException(nameof(size), size, $"VA request of 0x{size:x} bytes aligned to 0x{alignment:x} is invalid");
         }
 
-        foreach (var (rangeSize, rangeStart) in _bySize.GetViewBetween((size, 0), (ulong.MaxValue, ulong.MaxValue)))
+        var key = (UInt128)size << 64;
+        while (_bySize.TryCeiling(key, out var found, out _))
         {
+            var rangeSize = (ulong)(found >> 64);
+            var rangeStart = (ulong)found;
             var aligned = (rangeStart + alignment - 1) & ~(alignment - 1);
             if (aligned >= rangeStart && aligned - rangeStart <= rangeSize - size)
             {
                 Take(rangeStart, rangeStart + rangeSize, aligned, aligned + size);
                 return aligned;
             }
+
+            key = found + 1;
         }
 
         return null;
@@ -88,31 +94,30 @@ public sealed class VaSpace
             throw new ArgumentOutOfRangeException(nameof(start), start, $"VA range 0x{start:x}+0x{size:x} is outside 0x{Start:x}..0x{End:x}");
         }
 
-        var before = _byStart.GetViewBetween((0, 0), (start, 0)).Max;
-        if (_byStart.Count > 0 && before != default && before.Start <= start && before.End > start)
+        var hasBefore = _byStart.TryFloor(start, out var beforeStart, out var beforeEnd);
+        if (hasBefore && beforeEnd > start)
         {
             throw new InvalidOperationException($"VA range 0x{start:x}+0x{size:x} is not in use");
         }
 
-        var after = _byStart.GetViewBetween((start, 0), (ulong.MaxValue, 0)).Min;
-        var hasAfter = _byStart.Count > 0 && after != default && after.Start >= start;
-        if (hasAfter && after.Start < end)
+        var hasAfter = _byStart.TryHigher(start, out var afterStart, out var afterEnd);
+        if (hasAfter && afterStart < end)
         {
             throw new InvalidOperationException($"VA range 0x{start:x}+0x{size:x} is not in use");
         }
 
         var newStart = start;
         var newEnd = end;
-        if (before != default && before.End == start)
+        if (hasBefore && beforeEnd == start)
         {
-            Remove(before.Start, before.End);
-            newStart = before.Start;
+            Remove(beforeStart, beforeEnd);
+            newStart = beforeStart;
         }
 
-        if (hasAfter && after.Start == end)
+        if (hasAfter && afterStart == end)
         {
-            Remove(after.Start, after.End);
-            newEnd = after.End;
+            Remove(afterStart, afterEnd);
+            newEnd = afterEnd;
         }
 
         Add(newStart, newEnd);
@@ -121,9 +126,7 @@ public sealed class VaSpace
 
     private (ulong Start, ulong End)? Containing(ulong address)
     {
-        // Max of an empty view is default, which no real range equals (end > start); Count on a view is O(n).
-        var r = _byStart.GetViewBetween((0, 0), (address, 0)).Max;
-        return r != default && address >= r.Start && address < r.End ? r : null;
+        return _byStart.TryFloor(address, out var start, out var end) && address < end ? (start, end) : null;
     }
 
     private void Take(ulong rangeStart, ulong rangeEnd, ulong start, ulong end)
@@ -144,13 +147,13 @@ public sealed class VaSpace
 
     private void Add(ulong start, ulong end)
     {
-        _byStart.Add((start, end));
-        _bySize.Add((end - start, start));
+        _byStart.TryAdd(start, end);
+        _bySize.TryAdd(((UInt128)(end - start) << 64) | start, true);
     }
 
     private void Remove(ulong start, ulong end)
     {
-        _byStart.Remove((start, end));
-        _bySize.Remove((end - start, start));
+        _byStart.Remove(start);
+        _bySize.Remove(((UInt128)(end - start) << 64) | start);
     }
 }

@@ -46,10 +46,18 @@ public sealed class Vmm : IDisposable
     private readonly Lock _stateLock = new();
     private readonly GpuMm _mm;
     private readonly Dictionary<(PageTableLevel Level, ulong Prefix), Table> _tables = [];
-    private readonly SortedDictionary<ulong, Mapping> _mappings = [];
+    private readonly OrderedMap<ulong, Mapping> _mappings = new();
     private readonly VaSpace _va;
     private readonly Table _root;
     private bool _disposed;
+
+    /// <summary>Where one table's worth of entries is computed before it goes out in one PRAMIN access (under _stateLock).</summary>
+    private ulong[] _scratch = new ulong[1024];
+
+    private readonly Dictionary<PageTableLevel, MmuLevel[]> _chains = [];
+
+    /// <summary>Directory-entry templates per shape (dual?, big half present?, small half present?); under _stateLock.</summary>
+    private readonly Dictionary<(bool Dual, bool Big, bool Small), (UInt128 Base, UInt128 BigStep, UInt128 SmallStep)> _directoryTemplates = [];
 
     /// <summary>Creates the address space; allocates and zeroes a root directory unless <see cref="VmmOptions.Pdb"/> is given.</summary>
     /// <exception cref="ArgumentException">A VA range outside the format's width or not 4 KiB aligned.</exception>
@@ -150,7 +158,19 @@ public sealed class Vmm : IDisposable
         {
             lock (_stateLock)
             {
-                return _mappings.Values.ToArray();
+                return _mappings.InOrder().Select(e => e.Value).ToArray();
+            }
+        }
+    }
+
+    /// <summary>Number of live mappings (without copying them, unlike <see cref="Mappings"/>).</summary>
+    public int MappingCount
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _mappings.Count;
             }
         }
     }
@@ -218,26 +238,18 @@ public sealed class Vmm : IDisposable
             AfterPlanForTesting?.Invoke();
 
             // Allocate with no lock but _prepareLock held; a failure frees what was taken and changes nothing.
-            var pages = new List<VramAllocation>(missing.Count);
+            // One allocator-lock acquisition for all the pages, and one zeroing access per contiguous stretch of them.
+            VramAllocation[] pages = [];
             try
             {
-                foreach (var _ in missing)
-                {
-                    pages.Add(_mm.AllocatePage());
-                }
-
+                pages = _mm.AllocatePages(missing.Count);
                 using var w = _mm.Pramin.Acquire();
-                foreach (var p in pages)
-                {
-                    w.Fill(p.Start, GpuPage.Size, 0);
-                }
+                // A page the allocator hands out as cleared was zeroed when it was freed (a scrubbed page table).
+                ZeroPages(w, pages.Where(p => !p.IsCleared).Select(p => p.Start.Value));
             }
             catch
             {
-                foreach (var p in pages)
-                {
-                    _mm.Free(p);
-                }
+                _mm.FreeAll(pages);
 
                 lock (_stateLock)
                 {
@@ -255,14 +267,15 @@ public sealed class Vmm : IDisposable
                 // Every table on the path now exists: the preparation keeps them pinned until it is executed or cancelled.
                 var keep = PinPath(va, request.Size, leaf);
                 Unpin(pinned);
-                return new PreparedMapping(this, new GpuVa(va), request, leaf, keep, replaced, pages.Count);
+                return new PreparedMapping(this, new GpuVa(va), request, leaf, keep, replaced, pages.Length);
             }
         }
     }
 
     /// <summary>
     /// Executes a prepared mapping (phase 2): writes one PTE per page at <paramref name="pages"/>' physical addresses
-    /// through PRAMIN and flushes the TLB once. Allocates nothing.
+    /// through PRAMIN and flushes the TLB once. Allocates nothing. Consecutive pages that are physically contiguous are
+    /// merged into runs and written as <see cref="ExecuteRuns"/> writes them.
     /// </summary>
     /// <exception cref="ArgumentException">Wrong page count, or a page not aligned to the page size / outside VRAM.</exception>
     /// <exception cref="NovaMmException"><see cref="ErrorCode.TimedOut"/> from the flush: every written entry is restored,
@@ -271,11 +284,7 @@ public sealed class Vmm : IDisposable
     {
         ArgumentNullException.ThrowIfNull(prepared);
         ArgumentNullException.ThrowIfNull(pages);
-        if (!ReferenceEquals(prepared.Owner, this) || prepared.IsDone)
-        {
-            throw new ArgumentException("the prepared mapping is not pending on this VMM", nameof(prepared));
-        }
-
+        CheckPending(prepared);
         var pageSize = prepared.Request.PageSize;
         var count = prepared.Request.Size / pageSize;
         var sparse = prepared.Request.Sparse;
@@ -286,27 +295,143 @@ public sealed class Vmm : IDisposable
                 : $"{pages.Count} pages given for a mapping of {count} pages", nameof(pages));
         }
 
+        var limit = _mm.Pramin.Limit;
+        var runs = new List<VramRange>();
+        ulong runStart = 0, runSize = 0;
         for (var i = 0; i < pages.Count; i++)
         {
-            if (!pages[i].IsAligned(pageSize) || pages[i].Value >= _mm.Pramin.Limit || pageSize > _mm.Pramin.Limit - pages[i].Value)
+            var p = pages[i].Value;
+            if (p % pageSize != 0 || p >= limit || pageSize > limit - p)
             {
                 throw new ArgumentException($"page {i} at {pages[i]} is not a {PageSize.Format(pageSize)}-aligned page inside VRAM", nameof(pages));
             }
+
+            if (runSize > 0 && runStart + runSize == p)
+            {
+                runSize += pageSize;
+            }
+            else
+            {
+                if (runSize > 0)
+                {
+                    runs.Add(new VramRange(new VramAddress(runStart), runSize));
+                }
+
+                (runStart, runSize) = (p, pageSize);
+            }
+        }
+
+        if (runSize > 0)
+        {
+            runs.Add(new VramRange(new VramAddress(runStart), runSize));
+        }
+
+        return ExecuteCore(prepared, [.. runs]);
+    }
+
+    /// <summary>
+    /// Executes a prepared mapping (phase 2) onto runs of physically contiguous memory, in VA order: the first run
+    /// backs the first <c>run.Size</c> bytes of the mapping, the next one the bytes after. Each leaf table's share of
+    /// the mapping is computed into a buffer and written with one PRAMIN access; the TLB is flushed once. Allocates
+    /// nothing from VRAM, and nothing per page on the host.
+    /// </summary>
+    /// <exception cref="ArgumentException">A run that is empty, not made of page-size-aligned pages, or outside VRAM;
+    /// runs that do not add up to the mapping's size; runs for a sparse mapping. The preparation stays pending.</exception>
+    /// <exception cref="NovaMmException"><see cref="ErrorCode.TimedOut"/> from the flush: every written entry is restored,
+    /// the preparation stays valid and can be executed again or cancelled.</exception>
+    public Mapping ExecuteRuns(PreparedMapping prepared, IReadOnlyList<VramRange> runs)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(runs);
+        CheckPending(prepared);
+        var pageSize = prepared.Request.PageSize;
+        var size = prepared.Request.Size;
+        if (prepared.Request.Sparse && runs.Count != 0)
+        {
+            throw new ArgumentException($"{runs.Count} runs given for a sparse mapping (it has none)", nameof(runs));
+        }
+
+        var limit = _mm.Pramin.Limit;
+        var merged = new List<VramRange>(runs.Count);
+        var total = 0UL;
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var r = runs[i];
+            if (r.Size == 0 || !r.Start.IsAligned(pageSize) || r.Size % pageSize != 0)
+            {
+                throw new ArgumentException($"run {i} ({r.Start}+0x{r.Size:x}) is not made of {PageSize.Format(pageSize)}-aligned pages", nameof(runs));
+            }
+
+            if (r.Start.Value >= limit || r.Size > limit - r.Start.Value)
+            {
+                throw new ArgumentException($"run {i} ({r.Start}+0x{r.Size:x}) is not inside VRAM (0x0..0x{limit:x})", nameof(runs));
+            }
+
+            if (r.Size > size - total)
+            {
+                throw new ArgumentException($"run {i} ({r.Start}+0x{r.Size:x}) goes past the end of the 0x{size:x}-byte mapping", nameof(runs));
+            }
+
+            total += r.Size;
+            if (merged.Count > 0 && merged[^1].End == r.Start)
+            {
+                merged[^1] = new VramRange(merged[^1].Start, merged[^1].Size + r.Size);
+            }
+            else
+            {
+                merged.Add(r);
+            }
+        }
+
+        if (!prepared.Request.Sparse && total != size)
+        {
+            throw new ArgumentException($"runs cover 0x{total:x} bytes; the mapping has 0x{size:x}", nameof(runs));
+        }
+
+        return ExecuteCore(prepared, [.. merged]);
+    }
+
+    private void CheckPending(PreparedMapping prepared)
+    {
+        if (!ReferenceEquals(prepared.Owner, this) || prepared.IsDone)
+        {
+            throw new ArgumentException("the prepared mapping is not pending on this VMM", nameof(prepared));
+        }
+    }
+
+    /// <summary>Phase 2 on validated, merged runs: leaf spans per table, one write each, one flush, then commit.</summary>
+    private Mapping ExecuteCore(PreparedMapping prepared, VramRange[] runs)
+    {
+        var request = prepared.Request;
+        var leaf = prepared.Leaf;
+        var va = prepared.Va.Value;
+        LeafEntries entries;
+        if (request.Sparse)
+        {
+            var (lo, hi) = EntryCodec.Sparse(Format, leaf);
+            entries = LeafEntries.Constant(lo, hi);
+        }
+        else
+        {
+            entries = LeafEntries.ForRuns(Format, leaf, va, request.PageSize, runs, request.Attributes);
         }
 
         lock (_stateLock)
         {
             ThrowIfDisposed();
-            var va = prepared.Va.Value;
-            var removals = prepared.Replaced.SelectMany(LeafSlots).ToList();
-            var additions = new List<LeafWrite>((int)count);
-            for (var i = 0UL; i < count; i++)
+            if (prepared.IsDone)
             {
-                var at = va + (i * pageSize);
-                var (lo, hi) = sparse ? EntryCodec.Sparse(Format, prepared.Leaf) : EntryCodec.Pte(Format, prepared.Leaf, pages[(int)i], prepared.Request.Attributes);
-                additions.Add(new LeafWrite(LeafTable(at, prepared.Leaf), Format.IndexOf(prepared.Leaf, new GpuVa(at)), lo, hi));
+                throw new ArgumentException("the prepared mapping is not pending on this VMM", nameof(prepared));
             }
 
+            var removals = new List<LeafSpan>();
+            foreach (var old in prepared.Replaced)
+            {
+                AddSpans(removals, old, LeafEntries.Invalid, old.Entries);
+            }
+
+            var additions = new List<LeafSpan>();
+            AddSpans(additions, va, request.Size, leaf, entries, LeafEntries.Invalid);
             Apply(removals, additions, prepared.LeafPins);
             foreach (var old in prepared.Replaced)
             {
@@ -315,8 +440,8 @@ public sealed class Vmm : IDisposable
                 _mappings.Remove(old.Va.Value);
             }
 
-            var mapping = new Mapping(prepared.Va, prepared.Request.Size, pageSize, prepared.Request.Attributes, pages.ToArray(), prepared.PtPagesAllocated) { IsSparse = sparse };
-            _mappings[va] = mapping;
+            var mapping = new Mapping(prepared.Va, request.Size, request.PageSize, request.Attributes, entries, prepared.PtPagesAllocated) { IsSparse = request.Sparse };
+            _mappings.Set(va, mapping);
             prepared.IsDone = true;
             return mapping;
         }
@@ -329,30 +454,31 @@ public sealed class Vmm : IDisposable
         return Execute(prepared, pages);
     }
 
+    /// <summary>Prepares and executes onto runs of contiguous memory in one call (see <see cref="ExecuteRuns"/>).</summary>
+    public Mapping MapRuns(MapRequest request, IReadOnlyList<VramRange> runs)
+    {
+        using var prepared = Prepare(request);
+        return ExecuteRuns(prepared, runs);
+    }
+
     /// <summary>Maps <paramref name="size"/> bytes sparse: reads return zero, writes are dropped, nothing faults.</summary>
     public Mapping MapSparse(ulong size, ulong pageSize = GpuPage.Size, GpuVa? va = null) =>
-        Map(new MapRequest { Size = size, PageSize = pageSize, Va = va, Sparse = true }, []);
+        MapRuns(new MapRequest { Size = size, PageSize = pageSize, Va = va, Sparse = true }, []);
 
-    /// <summary>Maps the blocks of a VRAM allocation, contiguous in VA, in block-list order.</summary>
+    /// <summary>Maps the blocks of a VRAM allocation, contiguous in VA, in block-list order (each block is one run).</summary>
     /// <exception cref="ArgumentException">A block not aligned to the page size or not a multiple of it.</exception>
     public Mapping Map(VramAllocation allocation, ulong pageSize = GpuPage.Size, GpuVa? va = null, MapAttributes attributes = default, bool replace = false)
     {
         ArgumentNullException.ThrowIfNull(allocation);
-        var pages = new List<VramAddress>();
         foreach (var b in allocation.Blocks)
         {
             if (!b.Start.IsAligned(pageSize) || b.Size % pageSize != 0)
             {
                 throw new ArgumentException($"block {b} is not made of {PageSize.Format(pageSize)} pages", nameof(allocation));
             }
-
-            for (var a = b.Start.Value; a < b.End.Value; a += pageSize)
-            {
-                pages.Add(new VramAddress(a));
-            }
         }
 
-        return Map(new MapRequest { Size = allocation.Size, PageSize = pageSize, Va = va, Attributes = attributes, Replace = replace }, pages);
+        return MapRuns(new MapRequest { Size = allocation.Size, PageSize = pageSize, Va = va, Attributes = attributes, Replace = replace }, allocation.Blocks);
     }
 
     /// <summary>
@@ -377,7 +503,9 @@ public sealed class Vmm : IDisposable
                 throw new NovaMmException(ErrorCode.Busy, $"mapping {mapping} is being replaced by a prepared mapping");
             }
 
-            Apply(LeafSlots(mapping).ToList(), [], []);
+            var removals = new List<LeafSpan>();
+            AddSpans(removals, mapping, LeafEntries.Invalid, mapping.Entries);
+            Apply(removals, [], []);
             _mappings.Remove(mapping.Va.Value);
             _va.Release(mapping.Va.Value, mapping.Size);
             mapping.IsUnmapped = true;
@@ -419,7 +547,12 @@ public sealed class Vmm : IDisposable
                     return;
                 }
 
-                var removals = _mappings.Values.SelectMany(LeafSlots).ToList();
+                var removals = new List<LeafSpan>();
+                foreach (var (_, m) in _mappings.InOrder())
+                {
+                    AddSpans(removals, m, LeafEntries.Invalid, m.Entries);
+                }
+
                 Apply(removals, [], [], _tables.Values.Where(t => t != _root));
                 _mappings.Clear();
                 if (OwnsRoot)
@@ -477,8 +610,22 @@ public sealed class Vmm : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    /// <summary>The levels of the tables from the root down to the one holding <paramref name="leaf"/> entries.</summary>
-    private List<MmuLevel> Chain(MmuLevel leaf)
+    /// <summary>The levels of the tables from the root down to the one holding <paramref name="leaf"/> entries (computed once per leaf level).</summary>
+    private MmuLevel[] Chain(MmuLevel leaf)
+    {
+        lock (_chains)
+        {
+            if (!_chains.TryGetValue(leaf.Id, out var chain))
+            {
+                chain = [.. BuildChain(leaf)];
+                _chains[leaf.Id] = chain;
+            }
+
+            return chain;
+        }
+    }
+
+    private List<MmuLevel> BuildChain(MmuLevel leaf)
     {
         var chain = new List<MmuLevel>();
         foreach (var level in Format.Levels)
@@ -502,12 +649,10 @@ public sealed class Vmm : IDisposable
     /// <summary>The VA shift that identifies the table of <paramref name="level"/> holding a VA.</summary>
     private static int TableShift(MmuLevel level) => level.VaBits.Hi + 1;
 
-    private Table LeafTable(ulong va, MmuLevel leaf) => _tables[(leaf.Id, va >> TableShift(leaf))];
-
     private List<(MmuLevel Level, ulong Prefix)> Missing(ulong va, ulong size, MmuLevel leaf)
     {
         var missing = new List<(MmuLevel, ulong)>();
-        foreach (var level in Chain(leaf).Skip(1))
+        foreach (var level in Chain(leaf).AsSpan(1))
         {
             var shift = TableShift(level);
             for (var p = va >> shift; p <= (va + size - 1) >> shift; p++)
@@ -581,7 +726,7 @@ public sealed class Vmm : IDisposable
 
         var start = want.Value;
         var end = start + request.Size;
-        var overlapping = _mappings.Values.Where(m => m.Va.Value < end && start < m.End.Value).ToArray();
+        var overlapping = Overlapping(start, end);
         if (overlapping.Length > 0 && !request.Replace)
         {
             throw new NovaMmException(ErrorCode.Busy, $"VA range {want}..0x{end:x} overlaps live mapping {overlapping[0]} (ask to replace it)");
@@ -629,6 +774,21 @@ public sealed class Vmm : IDisposable
         return (start, overlapping);
     }
 
+    /// <summary>The live mappings meeting <c>[start, end)</c>, in VA order: O(log n + k) since mappings do not overlap.</summary>
+    private Mapping[] Overlapping(ulong start, ulong end)
+    {
+        var found = new List<Mapping>();
+        var key = end;
+        while (_mappings.TryLower(key, out _, out var m) && m.End.Value > start)
+        {
+            found.Add(m);
+            key = m.Va.Value;
+        }
+
+        found.Reverse();
+        return [.. found];
+    }
+
     private void UnreserveVa(ulong va, ulong size, IReadOnlyList<Mapping> replaced)
     {
         _va.Release(va, size);
@@ -639,9 +799,9 @@ public sealed class Vmm : IDisposable
         }
     }
 
-    private void Install(List<(MmuLevel Level, ulong Prefix)> missing, List<VramAllocation> pages)
+    private void Install(List<(MmuLevel Level, ulong Prefix)> missing, VramAllocation[] pages)
     {
-        using var w = _mm.Pramin.Acquire();
+        var created = new List<Table>(missing.Count);
         for (var i = 0; i < missing.Count; i++)
         {
             var (level, prefix) = missing[i];
@@ -652,8 +812,145 @@ public sealed class Vmm : IDisposable
             var parent = _tables[(parentLevel.Id, va >> TableShift(parentLevel))];
             table.Parent = parent;
             parent.Used++;
-            WriteParentEntry(w, parent, parentLevel, va, []);
+            created.Add(table);
         }
+
+        using var w = _mm.Pramin.Acquire();
+        RewriteParentEntries(w, created, [], null);
+    }
+
+    /// <summary>
+    /// Rewrites, from the shadow, the directory entries pointing at <paramref name="children"/> (leaving out
+    /// <paramref name="detached"/>): the entries of one parent that are consecutive go out as one span, so installing
+    /// or detaching the 512 page tables under a directory is one PRAMIN access, not 512. With <paramref name="undo"/>,
+    /// each span's old bytes are recorded first.
+    /// </summary>
+    private void RewriteParentEntries(PraminWindow w, ICollection<Table> children, HashSet<Table> detached, List<Undo>? undo)
+    {
+        if (children.Count == 0)
+        {
+            return;
+        }
+
+        var slots = children
+            .Select(c => (Parent: c.Parent!, Level: ParentLevel(c.Level), Va: c.Prefix!.Value << TableShift(c.Level)))
+            .Select(x => (x.Parent, x.Level, Index: x.Level.IndexOf(new GpuVa(x.Va)), x.Va))
+            .DistinctBy(x => (x.Parent, x.Index))
+            .OrderBy(x => x.Parent.Address.Value).ThenBy(x => x.Index)
+            .ToList();
+        var i = 0;
+        while (i < slots.Count)
+        {
+            var (parent, level, first, va) = slots[i];
+            var j = i + 1;
+            while (j < slots.Count && slots[j].Parent == parent && slots[j].Index == slots[j - 1].Index + 1)
+            {
+                j++;
+            }
+
+            var words = level.EntrySize / 8;
+            var n = (j - i) * words;
+            if (_scratch.Length < n)
+            {
+                _scratch = new ulong[n];
+            }
+
+            var at = new VramAddress(parent.Address.Value + ((ulong)first * (ulong)level.EntrySize));
+            if (undo is not null)
+            {
+                var old = new byte[n * 8];
+                w.Read(at, old);
+                undo.Add(new Undo(at, old, default));
+            }
+
+            for (var k = 0; k < j - i; k++)
+            {
+                // Directory entries are computed from a per-shape template; both ends of every span are checked against
+                // the entry codec (an encoding that is not linear in the table address would be caught there).
+                var check = k == 0 || k == j - i - 1;
+                var (lo, hi) = ParentEntry(level, va + ((ulong)k * level.EntryCoverage), detached, check);
+                _scratch[k * words] = lo;
+                if (words == 2)
+                {
+                    _scratch[(k * words) + 1] = hi;
+                }
+            }
+
+            w.Write64Span(at, _scratch.AsSpan(0, n));
+            i = j;
+        }
+    }
+
+    /// <summary>The directory entry of <paramref name="parentLevel"/> covering <paramref name="va"/>, from the shadow, leaving out <paramref name="detached"/>.</summary>
+    private (ulong Low, ulong High) ParentEntry(MmuLevel parentLevel, ulong va, HashSet<Table> detached, bool checkCodec)
+    {
+        VramAddress? big = null, small;
+        if (parentLevel.IsDual)
+        {
+            var p = va >> TableShift(Format.SmallPageTable);
+            big = _tables.TryGetValue((PageTableLevel.PtBig, p), out var b) && !detached.Contains(b) ? b.Address : null;
+            small = _tables.TryGetValue((PageTableLevel.Pt, p), out var s) && !detached.Contains(s) ? s.Address : null;
+        }
+        else
+        {
+            var childLevel = ChildLevel(parentLevel);
+            small = _tables.TryGetValue((childLevel.Id, va >> TableShift(childLevel)), out var c) && !detached.Contains(c) ? c.Address : null;
+        }
+
+        var entry = DirectoryEntry(parentLevel.IsDual, big, small);
+        if (checkCodec && entry != DirectoryEntryFromCodec(parentLevel.IsDual, big, small))
+        {
+            throw new InvalidOperationException($"{Format.Name} {parentLevel.Name} entries are not linear in the table address (VA 0x{va:x})");
+        }
+
+        return entry;
+    }
+
+    private (ulong Low, ulong High) DirectoryEntryFromCodec(bool dual, VramAddress? big, VramAddress? small)
+    {
+        static TableRef Ref(VramAddress? a) => a is { } x ? TableRef.Vram(x) : TableRef.None;
+        return dual ? EntryCodec.DualPde(Format, Ref(big), Ref(small)) : (EntryCodec.Pde(Format, Ref(small)), 0);
+    }
+
+    /// <summary>
+    /// A directory entry (a PDE, or a dual PDE with a big and a small half) from a template per shape — which halves
+    /// are present — built with the codec once: the table addresses are plain binary fields, so the 128-bit entry is
+    /// <c>base + (big/4K - 1) × bigStep + (small/4K - 1) × smallStep</c>. The codec costs hundreds of nanoseconds per
+    /// entry; a table install or detach writes hundreds of entries.
+    /// </summary>
+    private (ulong Low, ulong High) DirectoryEntry(bool dual, VramAddress? big, VramAddress? small)
+    {
+        if (big is null && small is null)
+        {
+            return DirectoryEntryFromCodec(dual, null, null);
+        }
+
+        var key = (dual, big.HasValue, small.HasValue);
+        if (!_directoryTemplates.TryGetValue(key, out var t))
+        {
+            var one = new VramAddress(GpuPage.Size);
+            var two = new VramAddress(2 * GpuPage.Size);
+            var baseEntry = Wide(DirectoryEntryFromCodec(dual, big.HasValue ? one : null, small.HasValue ? one : null));
+            var bigStep = big.HasValue ? Wide(DirectoryEntryFromCodec(dual, two, small.HasValue ? one : null)) - baseEntry : 0;
+            var smallStep = small.HasValue ? Wide(DirectoryEntryFromCodec(dual, big.HasValue ? one : null, two)) - baseEntry : 0;
+            t = (baseEntry, bigStep, smallStep);
+            _directoryTemplates[key] = t;
+        }
+
+        var value = t.Base;
+        if (big is { } bg)
+        {
+            value += ((UInt128)(bg.Value / GpuPage.Size) - 1) * t.BigStep;
+        }
+
+        if (small is { } sm)
+        {
+            value += ((UInt128)(sm.Value / GpuPage.Size) - 1) * t.SmallStep;
+        }
+
+        return ((ulong)value, (ulong)(value >> 64));
+
+        static UInt128 Wide((ulong Low, ulong High) e) => ((UInt128)e.High << 64) | e.Low;
     }
 
     private MmuLevel ParentLevel(MmuLevel level)
@@ -675,38 +972,80 @@ public sealed class Vmm : IDisposable
         throw new InvalidOperationException($"{level.Name} has no parent level");
     }
 
-    /// <summary>Rewrites the entry of <paramref name="parent"/> covering <paramref name="va"/> from the shadow, leaving out <paramref name="detached"/>.</summary>
-    private (VramAddress At, byte[] Old) WriteParentEntry(PraminWindow w, Table parent, MmuLevel parentLevel, ulong va, HashSet<Table> detached)
+    private MmuLevel ChildLevel(MmuLevel parentLevel)
     {
-        var at = Format.EntryAddress(parent.Address, parentLevel, new GpuVa(va));
-        var old = new byte[parentLevel.EntrySize];
-        w.Read(at, old);
-        if (parentLevel.IsDual)
+        var levels = Format.Levels;
+        for (var i = 0; i < levels.Count - 1; i++)
         {
-            var p = va >> TableShift(Format.SmallPageTable);
-            var big = _tables.TryGetValue((PageTableLevel.PtBig, p), out var b) && !detached.Contains(b) ? TableRef.Vram(b.Address) : TableRef.None;
-            var small = _tables.TryGetValue((PageTableLevel.Pt, p), out var s) && !detached.Contains(s) ? TableRef.Vram(s.Address) : TableRef.None;
-            var (lo, hi) = EntryCodec.DualPde(Format, big, small);
-            w.Write64(at, lo);
-            w.Write64(at.Add(8), hi);
-        }
-        else
-        {
-            var childLevel = Format.Levels[Format.Levels.ToList().FindIndex(l => l.Id == parentLevel.Id) + 1];
-            var child = _tables.TryGetValue((childLevel.Id, va >> TableShift(childLevel)), out var c) && !detached.Contains(c) ? TableRef.Vram(c.Address) : TableRef.None;
-            w.Write64(at, EntryCodec.Pde(Format, child));
+            if (levels[i].Id == parentLevel.Id)
+            {
+                return levels[i + 1];
+            }
         }
 
-        return (at, old);
+        throw new InvalidOperationException($"{parentLevel.Name} has no child level");
     }
 
-    private IEnumerable<LeafWrite> LeafSlots(Mapping m)
+    /// <summary>Zeroes fresh page-table pages: one fill per physically contiguous stretch of them.</summary>
+    private static void ZeroPages(PraminWindow w, IEnumerable<ulong> pages)
     {
-        var leaf = LeafLevel(m.PageSize);
-        for (var at = m.Va.Value; at < m.End.Value; at += m.PageSize)
+        var starts = pages.ToArray();
+        if (starts.Length == 0)
         {
-            yield return new LeafWrite(LeafTable(at, leaf), Format.IndexOf(leaf, new GpuVa(at)), 0, 0);
+            return;
         }
+
+        Array.Sort(starts);
+        var i = 0;
+        while (i < starts.Length)
+        {
+            var j = i + 1;
+            while (j < starts.Length && starts[j] == starts[j - 1] + GpuPage.Size)
+            {
+                j++;
+            }
+
+            w.Fill(new VramAddress(starts[i]), (ulong)(j - i) * GpuPage.Size, 0);
+            i = j;
+        }
+    }
+
+    /// <summary>The leaf-table spans of <paramref name="m"/>, to be written with <paramref name="source"/>.</summary>
+    private void AddSpans(List<LeafSpan> spans, Mapping m, LeafEntries source, LeafEntries undo) =>
+        AddSpans(spans, m.Va.Value, m.Size, LeafLevel(m.PageSize), source, undo);
+
+    /// <summary>
+    /// Cuts <c>[va, va + size)</c> at leaf-table boundaries: one span per table, its entries consecutive. For page
+    /// tables, the entries a span replaces are known (invalid where no mapping is, the replaced mapping's where one
+    /// is), so <paramref name="undo"/> rewrites them on rollback; directory-level leaves copy the old bytes instead.
+    /// </summary>
+    private void AddSpans(List<LeafSpan> spans, ulong va, ulong size, MmuLevel leaf, LeafEntries source, LeafEntries undo)
+    {
+        var shift = TableShift(leaf);
+        var pageSize = leaf.PteSize!.Value;
+        var end = va + size;
+        for (var at = va; at < end;)
+        {
+            var next = Math.Min(end, ((at >> shift) + 1) << shift);
+            var table = _tables[(leaf.Id, at >> shift)];
+            spans.Add(new LeafSpan(table, leaf.IndexOf(new GpuVa(at)), (int)((next - at) / pageSize), at, source, leaf.IsPageTable ? undo : null));
+            at = next;
+        }
+    }
+
+    /// <summary>Computes a span's entries from <paramref name="source"/> and writes them with one PRAMIN access.</summary>
+    private void WriteSpan(PraminWindow w, in LeafSpan span, LeafEntries source)
+    {
+        var words = span.Table.Level.EntrySize / 8;
+        var n = span.Count * words;
+        if (_scratch.Length < n)
+        {
+            _scratch = new ulong[n];
+        }
+
+        var buffer = _scratch.AsSpan(0, n);
+        source.Fill(span.Va, span.Count, words, buffer);
+        w.Write64Span(span.At, buffer);
     }
 
     /// <summary>
@@ -714,17 +1053,17 @@ public sealed class Vmm : IDisposable
     /// once, and only then commits the shadow and frees the detached pages. On a flush failure every write is undone
     /// in reverse order and nothing is committed.
     /// </summary>
-    private void Apply(List<LeafWrite> removals, List<LeafWrite> additions, List<Table> unpin, IEnumerable<Table>? alsoCheck = null)
+    private void Apply(List<LeafSpan> removals, List<LeafSpan> additions, List<Table> unpin, IEnumerable<Table>? alsoCheck = null)
     {
         var delta = new Dictionary<Table, int>();
         foreach (var r in removals)
         {
-            delta[r.Table] = delta.GetValueOrDefault(r.Table) - 1;
+            delta[r.Table] = delta.GetValueOrDefault(r.Table) - r.Count;
         }
 
         foreach (var a in additions)
         {
-            delta[a.Table] = delta.GetValueOrDefault(a.Table) + 1;
+            delta[a.Table] = delta.GetValueOrDefault(a.Table) + a.Count;
         }
 
         var pinDelta = new Dictionary<Table, int>();
@@ -755,19 +1094,14 @@ public sealed class Vmm : IDisposable
             queue.Enqueue(t.Parent!);
         }
 
-        var undo = new List<(VramAddress At, byte[] Old)>();
+        var undo = new List<Undo>();
         using (var w = _mm.Pramin.Acquire())
         {
-            WriteLeaves(w, removals, undo);
-            WriteLeaves(w, additions, undo);
-            foreach (var t in detached.OrderByDescending(t => Depth(t)))
-            {
-                if (!detached.Contains(t.Parent!))
-                {
-                    var va = t.Prefix!.Value << TableShift(t.Level);
-                    undo.Add(WriteParentEntry(w, t.Parent!, ParentLevel(t.Level), va, detached));
-                }
-            }
+            // A table this change detaches is cut off at its parent and scrubbed after the flush: writing invalid
+            // entries into it first would only write the same page twice.
+            WriteSpans(w, removals, undo, detached);
+            WriteSpans(w, additions, undo, detached);
+            RewriteParentEntries(w, detached.Where(t => !detached.Contains(t.Parent!)).ToList(), detached, undo);
 
             if (removals.Count + additions.Count + detached.Count > 0)
             {
@@ -782,7 +1116,14 @@ public sealed class Vmm : IDisposable
                 {
                     for (var i = undo.Count - 1; i >= 0; i--)
                     {
-                        w.Write(undo[i].At, undo[i].Old);
+                        if (undo[i].Old is { } old)
+                        {
+                            w.Write(undo[i].At, old);
+                        }
+                        else
+                        {
+                            WriteSpan(w, undo[i].Span, undo[i].Span.Undo!);
+                        }
                     }
 
                     throw;
@@ -790,10 +1131,7 @@ public sealed class Vmm : IDisposable
             }
 
             // The GPU has forgotten the detached tables: scrub them so freed VRAM holds no stale directory entries.
-            foreach (var t in detached)
-            {
-                w.Fill(t.Address, GpuPage.Size, 0);
-            }
+            ZeroPages(w, detached.Select(t => t.Address.Value));
         }
 
         foreach (var (t, d) in delta)
@@ -809,51 +1147,34 @@ public sealed class Vmm : IDisposable
         foreach (var t in detached)
         {
             _tables.Remove((t.Level.Id, t.Prefix!.Value));
-            _mm.Free(t.Allocation!);
-        }
-    }
-
-    private static int Depth(Table t)
-    {
-        var d = 0;
-        for (var p = t.Parent; p is not null; p = p.Parent)
-        {
-            d++;
         }
 
-        return d;
+        // Scrubbed above: they go back as known-zero, so the next preparation that gets them need not zero them again.
+        _mm.FreeAll(detached.Select(t => t.Allocation!), cleared: true);
     }
 
-    private void WriteLeaves(PraminWindow w, List<LeafWrite> writes, List<(VramAddress At, byte[] Old)> undo)
+    /// <summary>Writes each span with one PRAMIN access, recording how to undo it (rewrite, or the old bytes).</summary>
+    private void WriteSpans(PraminWindow w, List<LeafSpan> spans, List<Undo> undo, HashSet<Table> detached)
     {
-        // Runs of consecutive entries in one table go out as one bulk write.
-        var i = 0;
-        while (i < writes.Count)
+        foreach (var span in spans)
         {
-            var j = i + 1;
-            while (j < writes.Count && writes[j].Table == writes[i].Table && writes[j].Index == writes[j - 1].Index + 1)
+            if (detached.Contains(span.Table))
             {
-                j++;
+                continue;
             }
 
-            var entrySize = writes[i].Table.Level.EntrySize;
-            var at = new VramAddress(writes[i].Table.Address.Value + ((ulong)writes[i].Index * (ulong)entrySize));
-            var bytes = new byte[(j - i) * entrySize];
-            var old = new byte[bytes.Length];
-            w.Read(at, old);
-            for (var k = i; k < j; k++)
+            if (span.Undo is null)
             {
-                var span = bytes.AsSpan((k - i) * entrySize);
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span, writes[k].Low);
-                if (entrySize == 16)
-                {
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span[8..], writes[k].High);
-                }
+                var old = new byte[span.Count * span.Table.Level.EntrySize];
+                w.Read(span.At, old);
+                undo.Add(new Undo(span.At, old, default));
+            }
+            else
+            {
+                undo.Add(new Undo(span.At, null, span));
             }
 
-            w.Write(at, bytes);
-            undo.Add((at, old));
-            i = j;
+            WriteSpan(w, span, span.Source);
         }
     }
 
@@ -875,5 +1196,16 @@ public sealed class Vmm : IDisposable
         public int Pins { get; set; }
     }
 
-    private readonly record struct LeafWrite(Table Table, int Index, ulong Low, ulong High);
+    /// <summary>
+    /// Consecutive leaf entries of one table: <paramref name="Count"/> entries from index <paramref name="First"/>,
+    /// mapping from <paramref name="Va"/>, to hold <paramref name="Source"/>'s entries; <paramref name="Undo"/> gives
+    /// the entries they held before (null: copy them before writing).
+    /// </summary>
+    private readonly record struct LeafSpan(Table Table, int First, int Count, ulong Va, LeafEntries Source, LeafEntries? Undo)
+    {
+        public VramAddress At => new(Table.Address.Value + ((ulong)First * (ulong)Table.Level.EntrySize));
+    }
+
+    /// <summary>How to undo one write: restore <paramref name="Old"/> at <paramref name="At"/>, or (when null) rewrite <paramref name="Span"/> from its undo source.</summary>
+    private readonly record struct Undo(VramAddress At, byte[]? Old, LeafSpan Span);
 }
