@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace NovaMm.Cli.Shell;
 
-/// <summary><c>novamm shell</c>: a session on a simulated GPU from a script, standard input, or a prompt (spec/shell.md).</summary>
+/// <summary><c>novamm shell</c>: a session on a simulated GPU from a script, standard input, or a prompt (docs/shell.md).</summary>
 internal static class ShellCommand
 {
     public static Command Create()

@@ -14,14 +14,14 @@ using NovaMm.Spec.PageTables;
 
 namespace NovaMm.Cli.Shell;
 
-/// <summary>What a command reports: the JSON object of spec/shell.md and the line a person reads.</summary>
+/// <summary>What a command reports: the JSON object of docs/shell.md (contract: docs/json-output.md) and the line a person reads.</summary>
 /// <param name="Json">Keys of the command (without <c>cmd</c> and <c>line</c>).</param>
 /// <param name="Human">Human-readable text (may span lines).</param>
 /// <param name="Render">When set, draws the human output on the console instead of <paramref name="Human"/> (trees, tables).</param>
 internal sealed record ShellOutput(JsonObject Json, string Human, Action? Render = null);
 
 /// <summary>
-/// One simulated GPU driven through the driver by shell commands (spec/shell.md). Holds the named allocations,
+/// One simulated GPU driven through the driver by shell commands (docs/shell.md). Holds the named allocations,
 /// address spaces (<c>bar1</c> is GSP's BAR1 space and always exists) and mappings. A command that fails throws and
 /// changes nothing: every driver call it makes rolls back on failure, and the session's own tables are updated
 /// only after the driver call succeeded.

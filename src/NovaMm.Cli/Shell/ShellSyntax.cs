@@ -3,7 +3,7 @@ using NovaMm.Cli.Parsing;
 
 namespace NovaMm.Cli.Shell;
 
-/// <summary>One parsed line of a <c>novamm shell</c> script (spec/shell.md).</summary>
+/// <summary>One parsed line of a <c>novamm shell</c> script (docs/shell.md).</summary>
 /// <param name="Line">1-based line number.</param>
 /// <param name="Name">The command.</param>
 /// <param name="Args">Positional arguments in order.</param>
@@ -20,7 +20,7 @@ internal sealed record ShellLine(int Line, string Name, IReadOnlyList<string> Ar
 internal sealed class ShellError(string message) : Exception(message);
 
 /// <summary>
-/// The lexical and syntactic rules of spec/shell.md: one command per line, <c>#</c> comments, tokens split on spaces
+/// The lexical and syntactic rules of docs/shell.md: one command per line, <c>#</c> comments, tokens split on spaces
 /// and tabs, a trailing CR ignored; options <c>key=value</c> or bare words in any order; numbers decimal or <c>0x</c>,
 /// sizes with K/KiB, M/MiB, G/GiB, T/TiB. <see cref="Check"/> validates a whole line (arity, option names, number and
 /// name syntax) so a script can be rejected before its first command runs.

@@ -5,7 +5,7 @@ using NovaMm.Spec.Addresses;
 
 namespace NovaMm.Driver.Memory;
 
-/// <summary>How to place a VRAM allocation (the buddy allocator's parameters, nova-mm.md §6.3).</summary>
+/// <summary>How to place a VRAM allocation (the buddy allocator's parameters: Linux <c>include/linux/gpu_buddy.h</c>, <c>gpu_buddy_alloc_blocks</c>; docs/buddy.md).</summary>
 public sealed record VramAllocOptions
 {
     /// <summary>Smallest block and alignment; a power of two ≥ 4 KiB. Default 4 KiB.</summary>
@@ -42,7 +42,7 @@ public sealed class VramAllocation
     /// <summary>The blocks, as absolute VRAM ranges, in block-list order.</summary>
     public IReadOnlyList<VramRange> Blocks { get; }
 
-    /// <summary>Total bytes (can exceed the request after a contiguous try-harder, spec/peers.md §1.4).</summary>
+    /// <summary>Total bytes (can exceed the request after a contiguous try-harder: Linux <c>drivers/gpu/buddy.c</c>, <c>__alloc_contig_try_harder</c>, never trims; docs/buddy.md).</summary>
     public ulong Size { get; }
 
     /// <summary>The first block's start.</summary>
@@ -70,7 +70,7 @@ public sealed class VramAllocation
 }
 
 /// <summary>
-/// The centralized GPU memory manager (nova-mm.md §6): one <see cref="GpuBuddy"/> per usable FB region (base
+/// The centralized GPU memory manager (nova-core's <c>GpuMm</c>, <c>mm/mod.rs</c> of the nova-mm v7 series; docs/sources.md, docs/architecture.md): one <see cref="GpuBuddy"/> per usable FB region (base
 /// offset = region start, chunk 4 KiB), created at boot from GSP's layout — nothing outside the usable regions is
 /// ever handed out, and there is no placeholder — plus the device's <see cref="Pramin"/> and <see cref="Tlb"/>.
 /// </summary>

@@ -26,7 +26,7 @@ public readonly record struct MapAttributes
 /// <summary>
 /// The driver's entry encoder: which Spec factory builds a PDE, dual PDE or PTE for a format and level.
 /// Directory entries point at video memory with nouveau's choices (v2 <c>gp100_vmm_pde</c>: aperture VIDEO;
-/// v3 <c>gh100_vmm_pde</c>: aperture VIDEO + PCF VALID_CACHED_ATS_NOT_ALLOWED = 0x12, hardware.md §6). PTEs follow
+/// v3 <c>gh100_vmm_pde</c>: aperture VIDEO + PCF VALID_CACHED_ATS_NOT_ALLOWED = 0x12; Linux <c>nouveau/nvkm/subdev/mmu/vmmgp100.c</c>, <c>vmmgh100.c</c>; docs/page-tables.md, Golden vectors). PTEs follow
 /// nouveau's <c>gh100_vmm_valid</c> for v3: the ACD variants of the PCF (0x10 | uncached | priv &lt;&lt; 1 | ro &lt;&lt; 2,
 /// plus NO_ATOMIC when asked).
 /// </summary>

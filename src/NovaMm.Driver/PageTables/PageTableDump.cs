@@ -57,7 +57,7 @@ public readonly record struct MappingAttributes(
             pte.Volatile, pte.Encrypted, pte.Kind, pte.PcfName);
     }
 
-    /// <summary>The aperture in the words of spec/shell.md: <c>video</c>, <c>peer</c>, <c>system-coherent</c>, <c>system-noncoherent</c>.</summary>
+    /// <summary>The aperture as docs/json-output.md spells it: <c>video</c>, <c>peer</c>, <c>system-coherent</c>, <c>system-noncoherent</c>.</summary>
     public string ApertureName => Aperture switch
     {
         PteAperture.Video => "video",
@@ -176,7 +176,7 @@ public sealed record PageTableDumpResult(
 /// Dumps a whole page-table tree through PRAMIN (so it runs on a live GPU and on a VRAM image alike): every non-zero
 /// entry depth-first in VA order — both halves of a dual PDE, large-page PTEs at PD0/PD1/PD2 where the format
 /// allows them — as a tree, plus the translations as coalesced <see cref="MappedRange"/>s.
-/// <para>Mappings follow the GMMU's precedence (hardware.md §1.6; <c>Gmmu.WalkDual</c>): under a dual PDE a valid
+/// <para>Mappings follow the GMMU's precedence (docs/gmmu-bar1.md; nouveau <c>vmmgp100.c</c> <c>gp100_vmm_lpt_invalid</c>; <c>Gmmu.WalkDual</c>): under a dual PDE a valid
 /// big (64 KiB) PTE wins; a sparse or NO_VALID_4KB_PAGE big PTE hides the small PTEs below it (the GPU faults or
 /// reads zero there); a plain invalid big PTE lets the small PTEs decide. A directory pointing into system memory,
 /// at a table outside VRAM, or at a table already visited (shared or looping) is reported in

@@ -4,7 +4,7 @@ using NovaMm.Spec.PageTables;
 
 namespace NovaMm.Driver.PageTables;
 
-/// <summary>What the driver's walk found (nova-mm.md §5.1, extended to large pages).</summary>
+/// <summary>What the driver's walk found (nova-core v7 <c>mm/pagetable/walk.rs</c>, <c>PtWalk</c>; extended to large pages).</summary>
 public enum WalkStatus
 {
     /// <summary>A directory on the way has no next level (<c>PageTableMissing</c>).</summary>
@@ -45,11 +45,11 @@ public sealed record WalkResult(GpuVa Va, WalkStatus Status, IReadOnlyList<WalkS
 }
 
 /// <summary>
-/// The driver's page-table walker (nova-mm.md §5.1), reading through PRAMIN and iterating
+/// The driver's page-table walker (nova-core v7 <c>mm/pagetable/walk.rs</c>, <c>PtWalk</c>; docs/vmm.md), reading through PRAMIN and iterating
 /// <see cref="MmuFormat.Levels"/> with the hardware VA layout (not nova v7's, which is wrong above 512 MiB).
 /// Unlike v7 it follows large-page PTEs at PD2/PD1/PD0 and both halves of a dual PDE: a valid 64 KiB PTE in the
 /// big table wins, a sparse or "no valid 4 KiB page" big PTE hides the small table, and otherwise the 4 KiB table
-/// decides — the GMMU's precedence (hardware.md §1.6).
+/// decides — the GMMU's precedence (docs/gmmu-bar1.md; nouveau <c>vmmgp100.c</c> <c>gp100_vmm_lpt_invalid</c>).
 /// </summary>
 public static class PageTableWalker
 {
@@ -73,7 +73,8 @@ public static class PageTableWalker
                 case DecodedPte pte:
                     return Leaf(va, steps, pte);
                 case DecodedPde { Sparse: true }:
-                    // A sparse directory entry: everything below reads zero (hardware.md §1.3, §1.4, §2.2).
+                    // A sparse directory entry: everything below reads zero (v2 NV_MMU_VER2_PDE_VOL or
+                    // NV_MMU_VER2_DUAL_PDE_VOL_BIG with aperture 0, v3 NV_MMU_VER3_PDE_PCF_SPARSE_ATS_*; docs/page-tables.md).
                     return new WalkResult(va, WalkStatus.Unmapped, steps, null, null);
                 case DecodedPde { IsDual: true } dual:
                     if (dual.Big.IsPresent && dual.Big.Aperture == PdeAperture.Video)

@@ -7,7 +7,7 @@ using NovaMm.Spec.Registers;
 namespace NovaMm.Driver.Pramin;
 
 /// <summary>
-/// CPU access to VRAM through the 1 MiB PRAMIN aperture in BAR0 (nova-mm.md §2; docs/pramin.md). One
+/// CPU access to VRAM through the 1 MiB PRAMIN aperture in BAR0 (nova-core v7 <c>mm/pramin.rs</c>; docs/pramin.md). One
 /// <see cref="Pramin"/> per device owns the chip's window register; <see cref="Acquire"/> hands out one
 /// <see cref="PraminWindow"/> at a time.
 /// <para>Policy: an access that fits the 1 MiB the window shows now is served without touching the register;
@@ -19,7 +19,7 @@ namespace NovaMm.Driver.Pramin;
 public sealed class Pramin
 {
     /// <summary>Guards <see cref="_currentBase"/>, the window register and the aperture: one window at a time.
-    /// Never held across a VRAM allocation (nova-mm.md §2.2).</summary>
+    /// Never held across a VRAM allocation (nova-core <c>mm/pramin.rs</c>: the lock is taken on the fence-signalling path; docs/pramin.md).</summary>
     private readonly Lock _lock = new();
     private readonly IBar0 _bar0;
     private ulong? _currentBase;
@@ -49,7 +49,7 @@ public sealed class Pramin
         Limit = limit;
 
         // Cache where the window points now. Unlike nova v7 we also look at TARGET: a window left on system
-        // memory is treated as unknown, so the first access rewrites the register (nova-mm.md §10).
+        // memory is treated as unknown, so the first access rewrites the register (nova-core v7 Pramin::new caches only the base and ignores TARGET; docs/pramin.md).
         var (vramBase, toVram) = layout.Decode(bar0.Read32(layout.RegisterOffset));
         _currentBase = toVram ? vramBase : null;
     }

@@ -22,8 +22,9 @@ public sealed record MapRequest
     public bool Replace { get; init; }
 
     /// <summary>
-    /// A sparse mapping: no pages behind it; its PTEs hold the sparse encoding (v2 VALID 0 + VOL, v3 PCF SPARSE), so
-    /// the GPU reads zero and drops writes without faulting (hardware.md §1.5, §2.4; drm_gpuvm sparse regions).
+    /// A sparse mapping: no pages behind it; its PTEs hold the sparse encoding (v2 <c>NV_MMU_VER2_PTE_VALID</c> 0 +
+    /// <c>NV_MMU_VER2_PTE_VOL</c> 1, v3 <c>NV_MMU_VER3_PTE_PCF_SPARSE</c>; docs/page-tables.md), so the GPU reads zero and drops
+    /// writes without faulting, as drm_gpuvm's sparse regions want.
     /// </summary>
     public bool Sparse { get; init; }
 }

@@ -26,7 +26,7 @@ public sealed record VmmOptions
 }
 
 /// <summary>
-/// One GPU virtual address space (nova-mm.md §5), identified by its root page directory (PDB), on MMU v2 or v3
+/// One GPU virtual address space (nova-core v7 <c>mm/vmm.rs</c>; docs/vmm.md), identified by its root page directory (PDB), on MMU v2 or v3
 /// at any VA inside the format's width.
 /// <para>Beyond nova v7: page sizes 4 KiB to 256 GiB where the format allows; hardware VA indexing; mapping over
 /// a live mapping is refused unless <see cref="MapRequest.Replace"/>; page-table pages left empty by an unmap are

@@ -4,7 +4,7 @@ namespace NovaMm.Hardware.Memory;
 
 /// <summary>
 /// The GPU's video memory, allocated in 64 KiB chunks on first write so a 192 GiB board costs only what is
-/// touched (ARCHITECTURE.md, "VRAM is sparse"). Unwritten memory reads as zero. Thread-safe: one lock guards
+/// touched (docs/architecture.md, "The hardware model"). Unwritten memory reads as zero. Thread-safe: one lock guards
 /// the chunk table and the bytes (accesses are short copies).
 /// </summary>
 public sealed class SparseVram

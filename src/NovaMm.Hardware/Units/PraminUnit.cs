@@ -6,7 +6,7 @@ namespace NovaMm.Hardware.Units;
 
 /// <summary>
 /// PRAMIN: the 1 MiB BAR0 aperture at 0x700000 that shows VRAM from the base held in the chip's window register
-/// (NV_PBUS_BAR0_WINDOW or NV_XAL_EP_BAR0_WINDOW; hardware.md §4.2). The register reads back what was written.
+/// (NV_PBUS_BAR0_WINDOW or NV_XAL_EP_BAR0_WINDOW; docs/registers.md, PRAMIN window). The register reads back what was written.
 /// A system-memory TARGET is not modelled: such accesses, and accesses that fall past the end of VRAM, read
 /// all-ones, drop writes and are counted.
 /// </summary>
