@@ -10,31 +10,41 @@ namespace NovaMm.Cli.Bench;
 /// </summary>
 internal static class BuddyWorkloads
 {
-    /// <summary>The trace shapes: key, description, generator options.</summary>
-    public static readonly (string Key, string Description, BuddyTraceGeneratorOptions Options)[] Shapes =
+    private const ulong MiB = 1UL << 20;
+    private const ulong GiB = 1UL << 30;
+
+    /// <summary>The trace shapes (key, description, generator options), as docs/buddy.md gives their commands.</summary>
+    public static (string Key, string Description, BuddyTraceGeneratorOptions Options)[] Shapes(bool quick) =>
     [
-        ("mixed-20k", "20,000-op mixed trace, 1.375 GiB", new BuddyTraceGeneratorOptions((1UL << 30) + (384UL << 20), 4096, 20_000, 11)),
-        ("churn-1m", "1,000,000-op churn trace, 4 GiB", new BuddyTraceGeneratorOptions(4UL << 30, 4096, 1_000_000, 9001)),
+        ("mixed-20k", "20,000-op mixed trace, 1.375 GiB in three roots", new BuddyTraceGeneratorOptions(1408 * MiB, 4096, 20_000, 7)),
+        quick
+            ? ("fragmentation", "KUnit fragmentation shape, 256 MiB (16,384 ops)", new BuddyTraceGeneratorOptions(256 * MiB, 4096, 0, 0, BuddyTraceShape.Fragmentation))
+            : ("fragmentation", "KUnit fragmentation shape, 4 GiB (262,144 ops)", new BuddyTraceGeneratorOptions(4 * GiB, 4096, 0, 0, BuddyTraceShape.Fragmentation)),
+        quick
+            ? ("churn", "churn trace, 4 GiB (100,000 ops)", new BuddyTraceGeneratorOptions(4 * GiB, 4096, 100_000, 9001, BuddyTraceShape.Churn))
+            : ("churn", "churn trace, 4 GiB (1,000,000 ops)", new BuddyTraceGeneratorOptions(4 * GiB, 4096, 1_000_000, 9001, BuddyTraceShape.Churn)),
     ];
 
-    /// <summary>Replays each shape; ratio to the peer when one is given.</summary>
+    /// <summary>
+    /// Replays each shape the way <c>novamm buddy replay --bench</c> does (a warm-up, then the median of three timed
+    /// runs on fresh allocators), interleaved with the peer when one is given; the ratio is NovaMm's rate over the peer's.
+    /// </summary>
     public static IEnumerable<Figure> Replay(BenchContext ctx)
     {
         var dir = Directory.CreateTempSubdirectory("novamm-bench-buddy-");
         try
         {
-            foreach (var (key, description, options) in Shapes)
+            foreach (var (key, description, options) in Shapes(ctx.Quick))
             {
                 ctx.Step($"buddy replay: {description}");
                 var text = BuddyTraceGenerator.Generate(options);
                 var path = Path.Combine(dir.FullName, key + ".trace");
                 File.WriteAllText(path, text);
                 var trace = BuddyTrace.Parse(text, path);
-                BuddyTraceReplayer.Bench(trace); // warm-up
                 Sample nova = new(), peer = new();
                 for (var r = 0; r < ctx.Runs; r++)
                 {
-                    nova.Add(BuddyTraceReplayer.Bench(trace).OpsPerSecond);
+                    nova.Add(BuddyTraceReplayer.BenchMedian(trace).Median.OpsPerSecond);
                     if (ctx.BuddyPeer is { } exe)
                     {
                         peer.Add(Peer(exe, path));
