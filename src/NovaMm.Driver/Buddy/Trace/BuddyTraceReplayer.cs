@@ -18,6 +18,11 @@ public readonly record struct BuddyTraceTiming(int Ops, double Seconds)
         string.Create(CultureInfo.InvariantCulture, $"ops={Ops} seconds={Seconds:F6} ops_per_s={OpsPerSecond:F0}");
 }
 
+/// <summary>Result of <see cref="BuddyTraceReplayer.BenchMedian"/>: every timed run and their median.</summary>
+/// <param name="Runs">The timed runs in the order they ran (each on a fresh allocator, after one untimed warm-up run).</param>
+/// <param name="Median">The median run (the middle one by time; for an even count, the faster of the two middle ones).</param>
+public sealed record BuddyTraceBenchResult(IReadOnlyList<BuddyTraceTiming> Runs, BuddyTraceTiming Median);
+
 /// <summary>Replays a <see cref="BuddyTrace"/> against a fresh <see cref="GpuBuddy"/> (spec/buddy-trace.md, Output).</summary>
 public static class BuddyTraceReplayer
 {
@@ -125,6 +130,69 @@ public static class BuddyTraceReplayer
 
         sw.Stop();
         return new BuddyTraceTiming(ops.Count, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The benchmark method of <c>novamm buddy replay --bench</c>: the trace is already parsed; each run constructs a
+    /// fresh allocator (untimed), replays every operation without output (timed), and drops the allocator (untimed,
+    /// followed by a full garbage collection). One untimed warm-up run comes first, then <paramref name="runs"/> timed ones.
+    /// </summary>
+    /// <param name="trace">The parsed trace.</param>
+    /// <param name="runs">Number of timed runs, at least 1 (default 3).</param>
+    /// <param name="onRun">Called after each timed run with its 1-based number and timing (for progress on standard error).</param>
+    /// <returns>The timed runs and their median.</returns>
+    /// <exception cref="BuddyTraceFormatException">A free or trim names an ID whose allocation failed.</exception>
+    public static BuddyTraceBenchResult BenchMedian(BuddyTrace trace, int runs = 3, Action<int, BuddyTraceTiming>? onRun = null)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
+        var lists = new List<BuddyBlock>?[trace.SlotCount];
+        BuddyTraceOp[] ops = [.. trace.Ops];
+        RunTimed(trace, ops, lists);
+        var timings = new BuddyTraceTiming[runs];
+        for (int r = 0; r < runs; r++)
+        {
+            timings[r] = RunTimed(trace, ops, lists);
+            onRun?.Invoke(r + 1, timings[r]);
+        }
+
+        BuddyTraceTiming[] sorted = [.. timings];
+        Array.Sort(sorted, (a, b) => a.Seconds.CompareTo(b.Seconds));
+        return new BuddyTraceBenchResult(timings, sorted[(runs - 1) / 2]);
+    }
+
+    private static BuddyTraceTiming RunTimed(BuddyTrace trace, BuddyTraceOp[] ops, List<BuddyBlock>?[] lists)
+    {
+        Array.Clear(lists);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var mm = new GpuBuddy(trace.Size, trace.ChunkSize);
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < ops.Length; i++)
+        {
+            BuddyTraceOp op = ops[i];
+            switch (op.Kind)
+            {
+                case BuddyTraceOpKind.Alloc:
+                    lists[op.Slot] = mm.TryAlloc(op.Start, op.End, op.Size, op.MinBlockSize, op.Flags, out List<BuddyBlock>? blocks, out _) ? blocks : null;
+                    break;
+                case BuddyTraceOpKind.Free:
+                    mm.FreeList(Take(trace, lists, op), op.Flags);
+                    lists[op.Slot] = null;
+                    break;
+                case BuddyTraceOpKind.Trim:
+                    mm.TryTrim(Take(trace, lists, op), op.Size, op.TrimStart, out _);
+                    break;
+                case BuddyTraceOpKind.ResetClear:
+                    mm.ResetClear(op.IsClear);
+                    break;
+            }
+        }
+
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        GC.KeepAlive(mm);
+        return new BuddyTraceTiming(ops.Length, seconds);
     }
 
     private static List<BuddyBlock> Take(BuddyTrace trace, List<BuddyBlock>?[] lists, BuddyTraceOp op) =>
