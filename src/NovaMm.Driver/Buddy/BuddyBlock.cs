@@ -24,8 +24,8 @@ public sealed class BuddyBlock
 {
     // Buddy tree.
     internal readonly GpuBuddy Owner;
-    internal readonly ulong Off;
-    internal readonly int Ord;
+    internal ulong Off;
+    internal int Ord;
     internal BlockState State;
     internal bool ClearBit;
     internal BuddyBlock? Parent;
@@ -51,6 +51,24 @@ public sealed class BuddyBlock
         Parent = parent;
         Ord = order;
         Off = offset;
+    }
+
+    /// <summary>Reuses a node that was merged away (<see cref="BlockState.Deleted"/>) as a new node of the same allocator.</summary>
+    internal void Reinit(BuddyBlock parent, int order, ulong offset)
+    {
+        Parent = parent;
+        Ord = order;
+        Off = offset;
+        State = BlockState.Deleted;
+        ClearBit = false;
+        Left = null;
+        Right = null;
+        RbParent = null;
+        RbLeft = null;
+        RbRight = null;
+        RbRed = false;
+        SubtreeMaxAlignment = 0;
+        Pending = false;
     }
 
     /// <summary>Offset of the block relative to the allocator (what the C allocator reports).</summary>

@@ -41,12 +41,34 @@ internal sealed class FreeTree
         n.SubtreeMaxAlignment = m;
     }
 
+    /// <summary>
+    /// Recomputes the subtree maxima from <paramref name="n"/> upwards, stopping below <paramref name="stop"/> or at the
+    /// first node whose value does not change (its ancestors then cannot change either), as the kernel's propagate callback.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PropagateUp(BuddyBlock? n)
+    private static void PropagateUp(BuddyBlock? n, BuddyBlock? stop = null)
     {
-        for (; n is not null; n = n.RbParent)
+        for (; n is not null && n != stop; n = n.RbParent)
         {
-            Recompute(n);
+            int m = Alignment(n.Off);
+            int l = Aug(n.RbLeft);
+            int r = Aug(n.RbRight);
+            if (l > m)
+            {
+                m = l;
+            }
+
+            if (r > m)
+            {
+                m = r;
+            }
+
+            if (n.SubtreeMaxAlignment == m)
+            {
+                return;
+            }
+
+            n.SubtreeMaxAlignment = m;
         }
     }
 
@@ -263,16 +285,17 @@ internal sealed class FreeTree
 
             removedBlack = !y.RbRed;
             x = y.RbRight;
-            BuddyBlock fixFrom;
-            if (y.RbParent == z)
+
+            // The successor takes over the node's subtree value; the early exits below compare against it.
+            y.SubtreeMaxAlignment = z.SubtreeMaxAlignment;
+            bool deep = y.RbParent != z;
+            if (!deep)
             {
                 xParent = y;
-                fixFrom = y;
             }
             else
             {
                 xParent = y.RbParent;
-                fixFrom = xParent!;
                 Transplant(y, y.RbRight);
                 y.RbRight = z.RbRight;
                 y.RbRight.RbParent = y;
@@ -282,7 +305,12 @@ internal sealed class FreeTree
             y.RbLeft = z.RbLeft;
             y.RbLeft.RbParent = y;
             y.RbRed = z.RbRed;
-            PropagateUp(fixFrom);
+            if (deep)
+            {
+                PropagateUp(xParent, y);
+            }
+
+            PropagateUp(y);
         }
 
         Count--;

@@ -40,7 +40,13 @@ public sealed class GpuBuddy
     internal readonly BuddyBlock[] Roots;
     private readonly int _chunkShift;
     private readonly BlockStack _dfs = new();
-    private readonly List<BuddyBlock> _rangeScratch = [];
+
+    // Nodes merged away, kept for reuse by later splits (the kernel returns them to its slab cache). Reusing them keeps
+    // the steady state free of allocations, so the garbage collector does not copy surviving tree nodes around.
+    private readonly List<BuddyBlock> _lhsScratch = [];
+    private readonly List<BuddyBlock> _trimScratch = [];
+    private BuddyBlock[] _spare = new BuddyBlock[256];
+    private int _spareCount;
     private string _lastError = string.Empty;
     private bool _finished;
 
@@ -192,6 +198,39 @@ public sealed class GpuBuddy
         return true;
     }
 
+    /// <summary>
+    /// Like <see cref="TryAlloc(ulong, ulong, ulong, ulong, BuddyFlags, out List{BuddyBlock}?, out BuddyErrorCode)"/>, but
+    /// puts the blocks into a list the caller provides, so that a caller can reuse its lists (for example a list that
+    /// <see cref="FreeList"/> has emptied) and allocate nothing per call.
+    /// </summary>
+    /// <param name="start">Start of the window.</param>
+    /// <param name="end">End of the window, exclusive.</param>
+    /// <param name="size">Bytes to allocate.</param>
+    /// <param name="minBlockSize">Smallest block size.</param>
+    /// <param name="flags">Allocation flags.</param>
+    /// <param name="blocks">An empty list; receives the blocks on success and stays empty on failure.</param>
+    /// <param name="error">The error on failure.</param>
+    /// <returns>True on success.</returns>
+    /// <exception cref="ArgumentException"><paramref name="blocks"/> is not empty.</exception>
+    public bool TryAllocInto(ulong start, ulong end, ulong size, ulong minBlockSize, BuddyFlags flags, List<BuddyBlock> blocks, out BuddyErrorCode error)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        ThrowIfFinished();
+        if ((flags & ~KnownFlags) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(flags), flags, $"unknown buddy flag bits 0x{(uint)(flags & ~KnownFlags):x}");
+        }
+
+        if (blocks.Count != 0)
+        {
+            throw new ArgumentException($"the block list must be empty, it holds {blocks.Count} blocks", nameof(blocks));
+        }
+
+        int err = AllocBlocks(start, end, size, minBlockSize, blocks, flags);
+        error = err == Success ? default : (BuddyErrorCode)(-err);
+        return err == Success;
+    }
+
     /// <summary>Frees one allocated block (<c>gpu_buddy_free_block</c>), keeping its clear flag.</summary>
     /// <param name="block">An allocated block of this allocator.</param>
     /// <exception cref="InvalidOperationException">The block is not allocated (the kernel BUGs).</exception>
@@ -219,7 +258,7 @@ public sealed class GpuBuddy
         ArgumentNullException.ThrowIfNull(blocks);
         ValidateFreeList(blocks);
         bool markClear = (flags & BuddyFlags.Cleared) != 0;
-        foreach (BuddyBlock b in blocks)
+        foreach (BuddyBlock b in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(blocks))
         {
             b.ClearBit = markClear;
             FreeBlockCore(b);
@@ -424,6 +463,32 @@ public sealed class GpuBuddy
 
     private void ValidateFreeList(List<BuddyBlock> blocks)
     {
+        if (blocks.Count <= 8)
+        {
+            // Short lists (almost all of them): look for duplicates by comparing with the earlier entries, which does not
+            // write to the blocks; same checks, same order, same messages as the marking pass below.
+            ReadOnlySpan<BuddyBlock> span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(blocks);
+            for (int k = 0; k < span.Length; k++)
+            {
+                BuddyBlock b = span[k] ?? throw new ArgumentException($"block list entry {k} is null", nameof(blocks));
+                CheckOwned(b);
+                if (b.State != BlockState.Allocated)
+                {
+                    throw new InvalidOperationException($"block 0x{b.Off:x} (order {b.Ord}) is not allocated");
+                }
+
+                for (int j = 0; j < k; j++)
+                {
+                    if (ReferenceEquals(span[j], b))
+                    {
+                        throw new InvalidOperationException($"block 0x{b.Off:x} (order {b.Ord}) is listed twice");
+                    }
+                }
+            }
+
+            return;
+        }
+
         int i = 0;
         string? problem = null;
         for (; i < blocks.Count; i++)
@@ -489,11 +554,30 @@ public sealed class GpuBuddy
         RbRemove(b);
     }
 
-    private static void DeleteNode(BuddyBlock b)
+    private void DeleteNode(BuddyBlock b)
     {
         b.State = BlockState.Deleted;
         b.Left = null;
         b.Right = null;
+        if (_spareCount == _spare.Length)
+        {
+            Array.Resize(ref _spare, _spare.Length * 2);
+        }
+
+        _spare[_spareCount++] = b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private BuddyBlock NewNode(BuddyBlock parent, int order, ulong offset)
+    {
+        if (_spareCount == 0)
+        {
+            return new BuddyBlock(this, parent, order, offset);
+        }
+
+        BuddyBlock b = _spare[--_spareCount];
+        b.Reinit(parent, order, offset);
+        return b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -501,8 +585,8 @@ public sealed class GpuBuddy
     {
         int childOrder = b.Ord - 1;
         ulong offset = b.Off;
-        b.Left = new BuddyBlock(this, b, childOrder, offset);
-        b.Right = new BuddyBlock(this, b, childOrder, offset + (ChunkSize << childOrder));
+        b.Left = NewNode(b, childOrder, offset);
+        b.Right = NewNode(b, childOrder, offset + (ChunkSize << childOrder));
         MarkSplit(b);
         if (b.ClearBit)
         {
@@ -861,8 +945,8 @@ public sealed class GpuBuddy
     {
         BlockStack dfs = _dfs;
         ulong total = 0;
-        List<BuddyBlock> allocated = _rangeScratch; // never re-entered: copied out or freed before returning
-        allocated.Clear();
+        List<BuddyBlock> allocated = blocks; // the blocks go straight to the caller's list, after its first `mark` entries
+        int mark = blocks.Count;
         ulong end = unchecked(start + size - 1);
         int err;
         totalOnErr = 0;
@@ -919,21 +1003,22 @@ public sealed class GpuBuddy
             goto ErrFree;
         }
 
-        blocks.AddRange(allocated);
-        allocated.Clear();
         return Success;
 
     ErrFree:
         dfs.Clear();
         if (keepOnEnospc)
         {
-            blocks.AddRange(allocated);
-            allocated.Clear();
             totalOnErr = total;
         }
         else
         {
-            FreeListInternal(allocated);
+            for (int k = mark; k < allocated.Count; k++)
+            {
+                FreeBlockCore(allocated[k]);
+            }
+
+            allocated.RemoveRange(mark, allocated.Count - mark);
         }
 
         return err;
@@ -967,7 +1052,7 @@ public sealed class GpuBuddy
             return Enospc;
         }
 
-        var lhs = new List<BuddyBlock>();
+        List<BuddyBlock> lhs = _lhsScratch; // empty between calls: its blocks are moved out or freed before returning
         for (int tree = 0; tree < 2; tree++)
         {
             FreeTree root = FreeTrees[tree][order];
@@ -993,6 +1078,7 @@ public sealed class GpuBuddy
                 if (err == Success)
                 {
                     blocks.InsertRange(0, lhs);
+                    lhs.Clear();
                     return Success;
                 }
                 else if (err != Enospc)
@@ -1265,9 +1351,11 @@ public sealed class GpuBuddy
             {
                 BuddyBlock last = allocated[^1];
                 allocated.RemoveAt(allocated.Count - 1);
-                var temp = new List<BuddyBlock> { last };
+                List<BuddyBlock> temp = _trimScratch;
+                temp.Add(last);
                 BlockTrim(null, BlockSize(last) - (size - originalSize), temp);
                 allocated.AddRange(temp);
+                temp.Clear();
             }
         }
 

@@ -147,7 +147,15 @@ public static class BuddyTraceReplayer
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
         var lists = new List<BuddyBlock>?[trace.SlotCount];
-        BuddyTraceOp[] ops = [.. trace.Ops];
+
+        // A packed copy of the operations (as the C harness keeps them), read front to back by every run.
+        var ops = new BenchOp[trace.Ops.Count];
+        for (int i = 0; i < ops.Length; i++)
+        {
+            BuddyTraceOp op = trace.Ops[i];
+            ops[i] = new BenchOp(op.Kind, op.Flags, op.Slot, op.IsClear, op.TrimStart.HasValue, op.Start, op.End, op.Size, op.MinBlockSize, op.TrimStart ?? 0);
+        }
+
         RunTimed(trace, ops, lists);
         var timings = new BuddyTraceTiming[runs];
         for (int r = 0; r < runs; r++)
@@ -161,28 +169,48 @@ public static class BuddyTraceReplayer
         return new BuddyTraceBenchResult(timings, sorted[(runs - 1) / 2]);
     }
 
-    private static BuddyTraceTiming RunTimed(BuddyTrace trace, BuddyTraceOp[] ops, List<BuddyBlock>?[] lists)
+    private static BuddyTraceTiming RunTimed(BuddyTrace trace, BenchOp[] ops, List<BuddyBlock>?[] lists)
     {
         Array.Clear(lists);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
         var mm = new GpuBuddy(trace.Size, trace.ChunkSize);
+
+        // Emptied lists are kept for reuse, as the C harness keeps one list head per ID: no allocation per operation.
+        var spare = new Stack<List<BuddyBlock>>();
         long t0 = Stopwatch.GetTimestamp();
         for (int i = 0; i < ops.Length; i++)
         {
-            BuddyTraceOp op = ops[i];
+            ref readonly BenchOp op = ref ops[i];
             switch (op.Kind)
             {
                 case BuddyTraceOpKind.Alloc:
-                    lists[op.Slot] = mm.TryAlloc(op.Start, op.End, op.Size, op.MinBlockSize, op.Flags, out List<BuddyBlock>? blocks, out _) ? blocks : null;
-                    break;
+                    {
+                        List<BuddyBlock> blocks = spare.Count > 0 ? spare.Pop() : [];
+                        if (mm.TryAllocInto(op.Start, op.End, op.Size, op.MinBlockSize, op.Flags, blocks, out _))
+                        {
+                            lists[op.Slot] = blocks;
+                        }
+                        else
+                        {
+                            spare.Push(blocks);
+                        }
+
+                        break;
+                    }
+
                 case BuddyTraceOpKind.Free:
-                    mm.FreeList(Take(trace, lists, op), op.Flags);
-                    lists[op.Slot] = null;
-                    break;
+                    {
+                        List<BuddyBlock> blocks = lists[op.Slot] ?? throw NoBlocks(trace, trace.Ops[i]);
+                        mm.FreeList(blocks, op.Flags);
+                        lists[op.Slot] = null;
+                        spare.Push(blocks);
+                        break;
+                    }
+
                 case BuddyTraceOpKind.Trim:
-                    mm.TryTrim(Take(trace, lists, op), op.Size, op.TrimStart, out _);
+                    mm.TryTrim(lists[op.Slot] ?? throw NoBlocks(trace, trace.Ops[i]), op.Size, op.HasTrimStart ? op.TrimStart : null, out _);
                     break;
                 case BuddyTraceOpKind.ResetClear:
                     mm.ResetClear(op.IsClear);
@@ -194,6 +222,12 @@ public static class BuddyTraceReplayer
         GC.KeepAlive(mm);
         return new BuddyTraceTiming(ops.Length, seconds);
     }
+
+    private static BuddyTraceFormatException NoBlocks(BuddyTrace trace, BuddyTraceOp op) =>
+        new($"{trace.FileName}:{op.Line}: {(op.Kind == BuddyTraceOpKind.Free ? "free" : "trim")}: ID '{op.Id}' has no blocks (its allocation failed)");
+
+    private readonly record struct BenchOp(
+        BuddyTraceOpKind Kind, BuddyFlags Flags, int Slot, bool IsClear, bool HasTrimStart, ulong Start, ulong End, ulong Size, ulong MinBlockSize, ulong TrimStart);
 
     private static List<BuddyBlock> Take(BuddyTrace trace, List<BuddyBlock>?[] lists, BuddyTraceOp op) =>
         lists[op.Slot] ?? throw new BuddyTraceFormatException(
