@@ -146,7 +146,16 @@ public static class BuddyTraceReplayer
     {
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
-        var lists = new List<BuddyBlock>?[trace.SlotCount];
+
+        // One block list per allocation ID, made before any timing and reused by every run, as the C harness keeps one
+        // list head per ID; a run then allocates nothing but the allocator's own nodes.
+        var lists = new List<BuddyBlock>[trace.SlotCount];
+        for (int i = 0; i < lists.Length; i++)
+        {
+            lists[i] = new List<BuddyBlock>(4);
+        }
+
+        var live = new bool[trace.SlotCount];
 
         // A packed copy of the operations (as the C harness keeps them), read front to back by every run.
         var ops = new BenchOp[trace.Ops.Count];
@@ -156,11 +165,11 @@ public static class BuddyTraceReplayer
             ops[i] = new BenchOp(op.Kind, op.Flags, op.Slot, op.IsClear, op.TrimStart.HasValue, op.Start, op.End, op.Size, op.MinBlockSize, op.TrimStart ?? 0);
         }
 
-        RunTimed(trace, ops, lists);
+        RunTimed(trace, ops, lists, live);
         var timings = new BuddyTraceTiming[runs];
         for (int r = 0; r < runs; r++)
         {
-            timings[r] = RunTimed(trace, ops, lists);
+            timings[r] = RunTimed(trace, ops, lists, live);
             onRun?.Invoke(r + 1, timings[r]);
         }
 
@@ -169,16 +178,19 @@ public static class BuddyTraceReplayer
         return new BuddyTraceBenchResult(timings, sorted[(runs - 1) / 2]);
     }
 
-    private static BuddyTraceTiming RunTimed(BuddyTrace trace, BenchOp[] ops, List<BuddyBlock>?[] lists)
+    private static BuddyTraceTiming RunTimed(BuddyTrace trace, BenchOp[] ops, List<BuddyBlock>[] lists, bool[] live)
     {
-        Array.Clear(lists);
+        // Untimed: forget the previous run's allocator (its blocks still in the lists) and collect it.
+        foreach (List<BuddyBlock> l in lists)
+        {
+            l.Clear();
+        }
+
+        Array.Clear(live);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
         var mm = new GpuBuddy(trace.Size, trace.ChunkSize);
-
-        // Emptied lists are kept for reuse, as the C harness keeps one list head per ID: no allocation per operation.
-        var spare = new Stack<List<BuddyBlock>>();
         long t0 = Stopwatch.GetTimestamp();
         for (int i = 0; i < ops.Length; i++)
         {
@@ -186,31 +198,24 @@ public static class BuddyTraceReplayer
             switch (op.Kind)
             {
                 case BuddyTraceOpKind.Alloc:
-                    {
-                        List<BuddyBlock> blocks = spare.Count > 0 ? spare.Pop() : [];
-                        if (mm.TryAllocInto(op.Start, op.End, op.Size, op.MinBlockSize, op.Flags, blocks, out _))
-                        {
-                            lists[op.Slot] = blocks;
-                        }
-                        else
-                        {
-                            spare.Push(blocks);
-                        }
-
-                        break;
-                    }
-
+                    live[op.Slot] = mm.TryAllocInto(op.Start, op.End, op.Size, op.MinBlockSize, op.Flags, lists[op.Slot], out _);
+                    break;
                 case BuddyTraceOpKind.Free:
+                    if (!live[op.Slot])
                     {
-                        List<BuddyBlock> blocks = lists[op.Slot] ?? throw NoBlocks(trace, trace.Ops[i]);
-                        mm.FreeList(blocks, op.Flags);
-                        lists[op.Slot] = null;
-                        spare.Push(blocks);
-                        break;
+                        throw NoBlocks(trace, trace.Ops[i]);
                     }
 
+                    mm.FreeList(lists[op.Slot], op.Flags);
+                    live[op.Slot] = false;
+                    break;
                 case BuddyTraceOpKind.Trim:
-                    mm.TryTrim(lists[op.Slot] ?? throw NoBlocks(trace, trace.Ops[i]), op.Size, op.HasTrimStart ? op.TrimStart : null, out _);
+                    if (!live[op.Slot])
+                    {
+                        throw NoBlocks(trace, trace.Ops[i]);
+                    }
+
+                    mm.TryTrim(lists[op.Slot], op.Size, op.HasTrimStart ? op.TrimStart : null, out _);
                     break;
                 case BuddyTraceOpKind.ResetClear:
                     mm.ResetClear(op.IsClear);
