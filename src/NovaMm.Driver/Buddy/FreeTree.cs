@@ -231,6 +231,7 @@ internal sealed class FreeTree
         Recompute(x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Transplant(BuddyBlock u, BuddyBlock? v)
     {
         if (u.RbParent is null)
@@ -408,6 +409,7 @@ internal sealed class FreeTree
     }
 
     /// <summary>The highest-offset block, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public BuddyBlock? Last()
     {
         BuddyBlock? n = Root;
@@ -422,6 +424,28 @@ internal sealed class FreeTree
         }
 
         return n;
+    }
+
+    /// <summary>The block with the highest offset that is at most <paramref name="key"/>, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public BuddyBlock? Floor(ulong key)
+    {
+        BuddyBlock? n = Root;
+        BuddyBlock? best = null;
+        while (n is not null)
+        {
+            if (n.Off <= key)
+            {
+                best = n;
+                n = n.RbRight;
+            }
+            else
+            {
+                n = n.RbLeft;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>The in-order predecessor of <paramref name="n"/>, or null.</summary>
@@ -450,6 +474,7 @@ internal sealed class FreeTree
     }
 
     /// <summary>The in-order successor of <paramref name="n"/>, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static BuddyBlock? Next(BuddyBlock n)
     {
         if (n.RbRight is not null)
@@ -493,6 +518,7 @@ internal sealed class FreeTree
     /// <summary>First node of a post-order walk: from the root, go left if possible, else right, down to a leaf.</summary>
     public BuddyBlock? FirstPostorder() => Root is null ? null : LeftDeepest(Root);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static BuddyBlock LeftDeepest(BuddyBlock n)
     {
         while (true)
@@ -513,6 +539,7 @@ internal sealed class FreeTree
     }
 
     /// <summary>Post-order successor of <paramref name="n"/> in the tree as it stands now.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static BuddyBlock? NextPostorder(BuddyBlock n)
     {
         BuddyBlock? p = n.RbParent;

@@ -51,7 +51,12 @@ public sealed class GpuBuddy
     private readonly List<BuddyBlock> _trimScratch = [];
     private BuddyBlock[] _spare = new BuddyBlock[256];
     private int _spareCount;
-    private string _lastError = string.Empty;
+    // The last EINVAL, kept as a kind and its values: the message is only formatted when a throwing call needs it, so a
+    // rejected TryAlloc/TryTrim costs no string work.
+    private int _errKind;
+    private ulong _errA;
+    private ulong _errB;
+    private ulong _errC;
     private bool _finished;
 
     /// <summary>Creates an allocator managing <c>[0, size)</c>, <paramref name="size"/> rounded down to the chunk size (<c>gpu_buddy_init</c>).</summary>
@@ -160,7 +165,7 @@ public sealed class GpuBuddy
         {
             string message = error switch
             {
-                BuddyErrorCode.Einval => _lastError,
+                BuddyErrorCode.Einval => LastError,
                 BuddyErrorCode.Enospc => $"no space for 0x{size:x} bytes (min block 0x{minBlockSize:x}, flags {flags})",
                 _ => "out of memory",
             };
@@ -216,6 +221,7 @@ public sealed class GpuBuddy
     /// <param name="error">The error on failure.</param>
     /// <returns>True on success.</returns>
     /// <exception cref="ArgumentException"><paramref name="blocks"/> is not empty.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryAllocInto(ulong start, ulong end, ulong size, ulong minBlockSize, BuddyFlags flags, List<BuddyBlock> blocks, out BuddyErrorCode error)
     {
         ArgumentNullException.ThrowIfNull(blocks);
@@ -257,6 +263,7 @@ public sealed class GpuBuddy
     /// <param name="blocks">Allocated blocks of this allocator; emptied on return.</param>
     /// <param name="flags"><see cref="BuddyFlags.Cleared"/> or none.</param>
     /// <exception cref="InvalidOperationException">A block is not allocated or listed twice; nothing is freed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void FreeList(List<BuddyBlock> blocks, BuddyFlags flags = BuddyFlags.None)
     {
         ArgumentNullException.ThrowIfNull(blocks);
@@ -284,7 +291,7 @@ public sealed class GpuBuddy
     {
         if (!TryTrim(blocks, newSize, start, out BuddyErrorCode error))
         {
-            throw new BuddyException(error, _lastError);
+            throw new BuddyException(error, LastError);
         }
     }
 
@@ -294,6 +301,7 @@ public sealed class GpuBuddy
     /// <param name="start">Start of the part to keep, or null.</param>
     /// <param name="error">The error on failure.</param>
     /// <returns>True on success (including the same-size no-op).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryTrim(List<BuddyBlock> blocks, ulong newSize, ulong? start, out BuddyErrorCode error)
     {
         ArgumentNullException.ThrowIfNull(blocks);
@@ -457,14 +465,20 @@ public sealed class GpuBuddy
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckOwned(BuddyBlock block)
     {
         if (!ReferenceEquals(block.Owner, this))
         {
-            throw new ArgumentException($"block 0x{block.Off:x} belongs to another allocator", nameof(block));
+            ThrowNotOwned(block);
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotOwned(BuddyBlock block) =>
+        throw new ArgumentException($"block 0x{block.Off:x} belongs to another allocator", nameof(block));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ValidateFreeList(List<BuddyBlock> blocks)
     {
         if (blocks.Count <= 8)
@@ -538,6 +552,7 @@ public sealed class GpuBuddy
         return p.Left == b ? p.Right : p.Left;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RbRemove(BuddyBlock b)
     {
         int t = b.ClearBit ? ClearTree : DirtyTree;
@@ -553,6 +568,7 @@ public sealed class GpuBuddy
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong NonEmptyFrom(int t, int order) => order > MaxOrder ? 0 : _nonEmpty[t] & (ulong.MaxValue << order);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TreeInsert(int t, BuddyBlock b)
     {
         FreeTrees[t][b.Ord].Insert(b);
@@ -666,6 +682,7 @@ public sealed class GpuBuddy
         return order;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FreeBlockCore(BuddyBlock block)
     {
         ulong sz = BlockSize(block);
@@ -678,6 +695,7 @@ public sealed class GpuBuddy
         FreeMerge(block, false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FreeListInternal(List<BuddyBlock> blocks)
     {
         foreach (BuddyBlock b in blocks)
@@ -701,14 +719,29 @@ public sealed class GpuBuddy
             return Einval;
         }
 
+        // The kernel walks every free block of the lower orders from the highest offset down and skips the ones that are
+        // not inside [start, end]. Skipping has no effect, so the walk here starts at the highest block that can end at or
+        // below `end` and stops below `start`: the same blocks are merged in the same order. (With end = 0, as for every
+        // request without a window, no block qualifies and the kernel's walk finds nothing.)
         for (int tree = 0; tree < 2; tree++)
         {
             for (int i = minOrder - 1; i >= 0; i--)
             {
-                BuddyBlock? iter = FreeTrees[tree][i].Last();
+                ulong sizeMinus1 = (ChunkSize << i) - 1;
+                if (end < sizeMinus1)
+                {
+                    continue;
+                }
+
+                BuddyBlock? iter = FreeTrees[tree][i].Floor(end - sizeMinus1);
                 while (iter is not null)
                 {
                     BuddyBlock block = iter;
+                    if (block.Off < start)
+                    {
+                        break;
+                    }
+
                     iter = FreeTree.Prev(iter);
                     if (block.Parent is null)
                     {
@@ -751,6 +784,7 @@ public sealed class GpuBuddy
         return Enomem;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForceMergeAllRoots()
     {
         ulong size = Size;
@@ -848,9 +882,11 @@ public sealed class GpuBuddy
         return null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? AllocRangeBiasBoth(ulong start, ulong end, int order, BuddyFlags flags) =>
         AllocRangeBias(start, end, order, flags, false) ?? AllocRangeBias(start, end, order, flags, true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? GetMaxBlock(int order, int tree)
     {
         BuddyBlock? max = null;
@@ -1036,6 +1072,7 @@ public sealed class GpuBuddy
         return err;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AllocRangeFromRoots(ulong start, ulong size, List<BuddyBlock> blocks, bool keepOnEnospc, out ulong totalOnErr)
     {
         _dfs.Clear();
@@ -1112,8 +1149,7 @@ public sealed class GpuBuddy
     {
         if (blocks.Count != 1)
         {
-            _lastError = $"trim needs exactly one block, the list holds {blocks.Count}";
-            return Einval;
+            return InvalidArg(20, (ulong)blocks.Count);
         }
 
         BuddyBlock block = blocks[0];
@@ -1122,20 +1158,17 @@ public sealed class GpuBuddy
         ulong blockEnd = unchecked(blockStart + blockSize);
         if (block.State != BlockState.Allocated)
         {
-            _lastError = $"trim: block 0x{blockStart:x} is not allocated";
-            return Einval;
+            return InvalidArg(21, blockStart);
         }
 
         if (newSize > blockSize)
         {
-            _lastError = $"trim: new size 0x{newSize:x} exceeds block size 0x{blockSize:x}";
-            return Einval;
+            return InvalidArg(22, newSize, blockSize);
         }
 
         if (newSize == 0 || (newSize & (ChunkSize - 1)) != 0)
         {
-            _lastError = $"trim: new size 0x{newSize:x} is zero or not a multiple of chunk size 0x{ChunkSize:x}";
-            return Einval;
+            return InvalidArg(23, newSize);
         }
 
         if (newSize == blockSize)
@@ -1149,20 +1182,17 @@ public sealed class GpuBuddy
             newStart = start.Value;
             if (newStart < blockStart)
             {
-                _lastError = $"trim: start 0x{newStart:x} is below block start 0x{blockStart:x}";
-                return Einval;
+                return InvalidArg(24, newStart, blockStart);
             }
 
             if ((newStart & (ChunkSize - 1)) != 0)
             {
-                _lastError = $"trim: start 0x{newStart:x} is not a multiple of chunk size 0x{ChunkSize:x}";
-                return Einval;
+                return InvalidArg(25, newStart);
             }
 
             if (newStart >= blockEnd || newSize > blockEnd - newStart)
             {
-                _lastError = $"trim: [0x{newStart:x}, +0x{newSize:x}) does not fit in the block ending at 0x{blockEnd:x}";
-                return Einval;
+                return InvalidArg(26, newStart, newSize, blockEnd);
             }
         }
 
@@ -1189,13 +1219,14 @@ public sealed class GpuBuddy
             }
 
             blocks.Insert(0, block);
-            _lastError = "trim failed";
+            _errKind = 27;
         }
 
         block.Parent = parent;
         return err;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? AllocDispatch(ulong start, ulong end, ulong size, ulong minBlockSize, int order, BuddyFlags flags)
     {
         if ((flags & BuddyFlags.Range) != 0)
@@ -1212,9 +1243,33 @@ public sealed class GpuBuddy
         }
     }
 
-    private int InvalidArg(string message)
+    private string LastError => _errKind switch
     {
-        _lastError = message;
+        1 => $"size 0x{_errA:x} is smaller than chunk size 0x{ChunkSize:x}",
+        2 => $"min block size 0x{_errA:x} is smaller than chunk size 0x{ChunkSize:x}",
+        3 => $"min block size 0x{_errA:x} is not a power of two",
+        4 => $"start 0x{_errA:x}, end 0x{_errB:x} or size 0x{_errC:x} is not a multiple of chunk size 0x{ChunkSize:x}",
+        5 => $"end 0x{_errA:x} is beyond the managed size 0x{Size:x}",
+        6 => $"start 0x{_errA:x} + size 0x{_errB:x} is beyond the managed size 0x{Size:x}",
+        7 => $"exact range [0x{_errA:x}, 0x{_errB:x}) is not aligned to min block size 0x{_errC:x}",
+        8 => $"size 0x{_errA:x} (rounded to 0x{_errB:x}) exceeds the largest block or the managed size 0x{Size:x}",
+        20 => $"trim needs exactly one block, the list holds {_errA}",
+        21 => $"trim: block 0x{_errA:x} is not allocated",
+        22 => $"trim: new size 0x{_errA:x} exceeds block size 0x{_errB:x}",
+        23 => $"trim: new size 0x{_errA:x} is zero or not a multiple of chunk size 0x{ChunkSize:x}",
+        24 => $"trim: start 0x{_errA:x} is below block start 0x{_errB:x}",
+        25 => $"trim: start 0x{_errA:x} is not a multiple of chunk size 0x{ChunkSize:x}",
+        26 => $"trim: [0x{_errA:x}, +0x{_errB:x}) does not fit in the block ending at 0x{_errC:x}",
+        27 => "trim failed",
+        _ => string.Empty,
+    };
+
+    private int InvalidArg(int kind, ulong a = 0, ulong b = 0, ulong c = 0)
+    {
+        _errKind = kind;
+        _errA = a;
+        _errB = b;
+        _errC = c;
         return Einval;
     }
 
@@ -1223,39 +1278,39 @@ public sealed class GpuBuddy
     {
         if (size < ChunkSize)
         {
-            return InvalidArg($"size 0x{size:x} is smaller than chunk size 0x{ChunkSize:x}");
+            return InvalidArg(1, size);
         }
 
         if (minBlockSize < ChunkSize)
         {
-            return InvalidArg($"min block size 0x{minBlockSize:x} is smaller than chunk size 0x{ChunkSize:x}");
+            return InvalidArg(2, minBlockSize);
         }
 
         if (!BitOperations.IsPow2(minBlockSize))
         {
-            return InvalidArg($"min block size 0x{minBlockSize:x} is not a power of two");
+            return InvalidArg(3, minBlockSize);
         }
 
         if (((start | end | size) & (ChunkSize - 1)) != 0)
         {
-            return InvalidArg($"start 0x{start:x}, end 0x{end:x} or size 0x{size:x} is not a multiple of chunk size 0x{ChunkSize:x}");
+            return InvalidArg(4, start, end, size);
         }
 
         if (end > Size)
         {
-            return InvalidArg($"end 0x{end:x} is beyond the managed size 0x{Size:x}");
+            return InvalidArg(5, end);
         }
 
         if (start >= Size || size > Size - start)
         {
-            return InvalidArg($"start 0x{start:x} + size 0x{size:x} is beyond the managed size 0x{Size:x}");
+            return InvalidArg(6, start, size);
         }
 
         if (unchecked(start + size) == end)
         {
             if (((start | end) & (minBlockSize - 1)) != 0)
             {
-                return InvalidArg($"exact range [0x{start:x}, 0x{end:x}) is not aligned to min block size 0x{minBlockSize:x}");
+                return InvalidArg(7, start, end, minBlockSize);
             }
 
             return AllocRangeFromRoots(start, size, blocks, false, out _);
@@ -1286,7 +1341,7 @@ public sealed class GpuBuddy
                 return AllocContigTryHarder(originalSize, originalMin, blocks);
             }
 
-            return InvalidArg($"size 0x{originalSize:x} (rounded to 0x{size:x}) exceeds the largest block or the managed size 0x{Size:x}");
+            return InvalidArg(8, originalSize, size);
         }
 
         // The caller's list is new and empty, so blocks go straight into it (the kernel splices its local list at the end).
