@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace NovaMm.Driver.Buddy;
@@ -75,6 +76,7 @@ public sealed class BuddyBlock
     }
 
     /// <summary>Reuses a node that was merged away (<see cref="BlockState.Deleted"/>) as a new node of the same allocator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Reinit(BuddyBlock parent, int order, ulong offset)
     {
         Parent = parent;

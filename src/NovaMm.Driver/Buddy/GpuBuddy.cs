@@ -575,24 +575,28 @@ public sealed class GpuBuddy
         _nonEmpty[t] |= 1UL << b.Ord;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkAllocated(BuddyBlock b)
     {
         b.State = BlockState.Allocated;
         RbRemove(b);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkFree(BuddyBlock b)
     {
         b.State = BlockState.Free;
         TreeInsert(b.ClearBit ? ClearTree : DirtyTree, b);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkSplit(BuddyBlock b)
     {
         b.State = BlockState.Split;
         RbRemove(b);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DeleteNode(BuddyBlock b)
     {
         b.State = BlockState.Deleted;
@@ -1264,6 +1268,7 @@ public sealed class GpuBuddy
         _ => string.Empty,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int InvalidArg(int kind, ulong a = 0, ulong b = 0, ulong c = 0)
     {
         _errKind = kind;

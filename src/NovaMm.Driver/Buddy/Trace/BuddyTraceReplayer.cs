@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace NovaMm.Driver.Buddy.Trace;
@@ -178,6 +179,7 @@ public static class BuddyTraceReplayer
         return new BuddyTraceBenchResult(timings, sorted[(runs - 1) / 2]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static BuddyTraceTiming RunTimed(BuddyTrace trace, BenchOp[] ops, List<BuddyBlock>[] lists, bool[] live)
     {
         // Untimed: forget the previous run's allocator (its blocks still in the lists) and collect it.
