@@ -46,6 +46,32 @@ public sealed class BuddyCommandTests : IDisposable
     }
 
     [Fact]
+    public void BenchPrintsEachRunOnStderrAndTheMedianLast()
+    {
+        (int genExit, _, _) = Run("gen", "--shape", "churn", "--size", "0x1000000", "--ops", "300", "--seed", "4", "-o", Path.Combine(_dir, "c.trace"));
+        Assert.Equal(0, genExit);
+        (int exit, string output, string error) = Run("replay", Path.Combine(_dir, "c.trace"), "--bench");
+        Assert.Equal(0, exit);
+        Assert.Matches(@"^ops=300 seconds=\d+\.\d{6} ops_per_s=\d+\n$", output);
+        Assert.Matches(@"^run 1: ops=300 [^\n]+\nrun 2: ops=300 [^\n]+\nrun 3: ops=300 [^\n]+\n$", error);
+    }
+
+    [Fact]
+    public void GenFragmentationShapeWritesFourOpsPer64KiB()
+    {
+        (int exit, string output, _) = Run("gen", "--shape", "fragmentation", "--size", "1MiB");
+        Assert.Equal(0, exit);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("init 0x100000 0x1000", lines[1]);
+        Assert.Equal(2 + (4 * 16), lines.Length);
+        Assert.Equal("alloc f0 0x0 0x100000 0x2000 0x10000", lines[2]);
+        Assert.Equal("free f0 cleared", lines[2 + 16]);
+        (int badExit, _, string badErr) = Run("gen", "--shape", "spiral", "--size", "1MiB");
+        Assert.NotEqual(0, badExit);
+        Assert.Contains("spiral", badErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MalformedTraceIsOneLineOnStderrWithExitTwo()
     {
         string path = Write("bad.trace", "init 0x10000 0x1000\nalloc a 0 0 0x1000 0x1000\nfree zz\n");

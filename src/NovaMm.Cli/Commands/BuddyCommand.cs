@@ -20,7 +20,7 @@ internal static class BuddyCommand
         var file = new Argument<string>("FILE") { Description = "Buddy trace to replay (spec/buddy-trace.md)." };
         var bench = new Option<bool>("--bench")
         {
-            Description = "Parse the whole trace, replay it without output and print 'ops=N seconds=S ops_per_s=R'.",
+            Description = "Parse the whole trace, do one untimed warm-up replay, then 3 timed replays on fresh allocators without output; print each run on stderr and the median as 'ops=N seconds=S ops_per_s=R'.",
         };
         var replay = new Command("replay", "Replay a buddy trace and print one line per operation plus the final 'end' line.")
         {
@@ -38,6 +38,12 @@ internal static class BuddyCommand
         var ops = new Option<int>("--ops") { Description = "Number of operations (default 10000).", DefaultValueFactory = _ => 10000 };
         var seed = new Option<int>("--seed") { Description = "Random seed (default 1).", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--output", "-o") { Description = "Write the trace to this file instead of stdout." };
+        var shape = new Option<string>("--shape")
+        {
+            Description = "Trace shape: mixed (default, every feature), fragmentation (the KUnit fragmentation pattern, 4 ops per 64 KiB; --ops and --seed unused) or churn (steady-state alloc/free).",
+            DefaultValueFactory = _ => "mixed",
+        };
+        shape.AcceptOnlyFromAmong("mixed", "fragmentation", "churn");
         var gen = new Command("gen", "Write a seeded random buddy trace that mixes every flag, trims, cleared frees, reset_clear and invalid requests.")
         {
             size,
@@ -45,6 +51,7 @@ internal static class BuddyCommand
             ops,
             seed,
             output,
+            shape,
         };
         gen.SetAction(pr => Generate(
             pr.GetValue(size)!,
@@ -52,6 +59,7 @@ internal static class BuddyCommand
             pr.GetValue(ops),
             pr.GetValue(seed),
             pr.GetValue(output),
+            pr.GetValue(shape)!,
             pr.InvocationConfiguration.Output,
             pr.InvocationConfiguration.Error));
 
@@ -70,7 +78,9 @@ internal static class BuddyCommand
             BuddyTrace trace = BuddyTrace.Load(path);
             if (bench)
             {
-                output.Write(BuddyTraceReplayer.Bench(trace).ToString() + "\n");
+                BuddyTraceBenchResult result = BuddyTraceReplayer.BenchMedian(
+                    trace, 3, (run, timing) => error.Write(string.Create(CultureInfo.InvariantCulture, $"run {run}: {timing}\n")));
+                output.Write(result.Median.ToString() + "\n");
                 return 0;
             }
 
@@ -116,8 +126,8 @@ internal static class BuddyCommand
         }
     }
 
-    /// <summary>Generates a trace; returns the process exit status.</summary>
-    internal static int Generate(string size, string chunk, int ops, int seed, string? outputPath, TextWriter output, TextWriter error)
+    /// <summary>Generates a trace of the given shape (mixed, fragmentation or churn); returns the process exit status.</summary>
+    internal static int Generate(string size, string chunk, int ops, int seed, string? outputPath, string shape, TextWriter output, TextWriter error)
     {
         ulong sizeValue, chunkValue;
         try
@@ -139,7 +149,13 @@ internal static class BuddyCommand
 
         try
         {
-            string text = BuddyTraceGenerator.Generate(new BuddyTraceGeneratorOptions(sizeValue, chunkValue, ops, seed));
+            BuddyTraceShape shapeValue = shape switch
+            {
+                "fragmentation" => BuddyTraceShape.Fragmentation,
+                "churn" => BuddyTraceShape.Churn,
+                _ => BuddyTraceShape.Mixed,
+            };
+            string text = BuddyTraceGenerator.Generate(new BuddyTraceGeneratorOptions(sizeValue, chunkValue, ops, seed, shapeValue));
             if (outputPath is null)
             {
                 output.Write(text);

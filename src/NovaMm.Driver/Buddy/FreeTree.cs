@@ -41,12 +41,34 @@ internal sealed class FreeTree
         n.SubtreeMaxAlignment = m;
     }
 
+    /// <summary>
+    /// Recomputes the subtree maxima from <paramref name="n"/> upwards, stopping below <paramref name="stop"/> or at the
+    /// first node whose value does not change (its ancestors then cannot change either), as the kernel's propagate callback.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PropagateUp(BuddyBlock? n)
+    private static void PropagateUp(BuddyBlock? n, BuddyBlock? stop = null)
     {
-        for (; n is not null; n = n.RbParent)
+        for (; n is not null && n != stop; n = n.RbParent)
         {
-            Recompute(n);
+            int m = Alignment(n.Off);
+            int l = Aug(n.RbLeft);
+            int r = Aug(n.RbRight);
+            if (l > m)
+            {
+                m = l;
+            }
+
+            if (r > m)
+            {
+                m = r;
+            }
+
+            if (n.SubtreeMaxAlignment == m)
+            {
+                return;
+            }
+
+            n.SubtreeMaxAlignment = m;
         }
     }
 
@@ -209,6 +231,7 @@ internal sealed class FreeTree
         Recompute(x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Transplant(BuddyBlock u, BuddyBlock? v)
     {
         if (u.RbParent is null)
@@ -263,16 +286,17 @@ internal sealed class FreeTree
 
             removedBlack = !y.RbRed;
             x = y.RbRight;
-            BuddyBlock fixFrom;
-            if (y.RbParent == z)
+
+            // The successor takes over the node's subtree value; the early exits below compare against it.
+            y.SubtreeMaxAlignment = z.SubtreeMaxAlignment;
+            bool deep = y.RbParent != z;
+            if (!deep)
             {
                 xParent = y;
-                fixFrom = y;
             }
             else
             {
                 xParent = y.RbParent;
-                fixFrom = xParent!;
                 Transplant(y, y.RbRight);
                 y.RbRight = z.RbRight;
                 y.RbRight.RbParent = y;
@@ -282,7 +306,12 @@ internal sealed class FreeTree
             y.RbLeft = z.RbLeft;
             y.RbLeft.RbParent = y;
             y.RbRed = z.RbRed;
-            PropagateUp(fixFrom);
+            if (deep)
+            {
+                PropagateUp(xParent, y);
+            }
+
+            PropagateUp(y);
         }
 
         Count--;
@@ -380,6 +409,7 @@ internal sealed class FreeTree
     }
 
     /// <summary>The highest-offset block, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public BuddyBlock? Last()
     {
         BuddyBlock? n = Root;
@@ -394,6 +424,28 @@ internal sealed class FreeTree
         }
 
         return n;
+    }
+
+    /// <summary>The block with the highest offset that is at most <paramref name="key"/>, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public BuddyBlock? Floor(ulong key)
+    {
+        BuddyBlock? n = Root;
+        BuddyBlock? best = null;
+        while (n is not null)
+        {
+            if (n.Off <= key)
+            {
+                best = n;
+                n = n.RbRight;
+            }
+            else
+            {
+                n = n.RbLeft;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>The in-order predecessor of <paramref name="n"/>, or null.</summary>
@@ -422,6 +474,7 @@ internal sealed class FreeTree
     }
 
     /// <summary>The in-order successor of <paramref name="n"/>, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static BuddyBlock? Next(BuddyBlock n)
     {
         if (n.RbRight is not null)
@@ -465,6 +518,7 @@ internal sealed class FreeTree
     /// <summary>First node of a post-order walk: from the root, go left if possible, else right, down to a leaf.</summary>
     public BuddyBlock? FirstPostorder() => Root is null ? null : LeftDeepest(Root);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static BuddyBlock LeftDeepest(BuddyBlock n)
     {
         while (true)
@@ -485,6 +539,7 @@ internal sealed class FreeTree
     }
 
     /// <summary>Post-order successor of <paramref name="n"/> in the tree as it stands now.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static BuddyBlock? NextPostorder(BuddyBlock n)
     {
         BuddyBlock? p = n.RbParent;

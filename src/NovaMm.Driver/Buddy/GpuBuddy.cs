@@ -40,8 +40,23 @@ public sealed class GpuBuddy
     internal readonly BuddyBlock[] Roots;
     private readonly int _chunkShift;
     private readonly BlockStack _dfs = new();
-    private readonly List<BuddyBlock> _rangeScratch = [];
-    private string _lastError = string.Empty;
+
+    // Nodes merged away, kept for reuse by later splits (the kernel returns them to its slab cache). Reusing them keeps
+    // the steady state free of allocations, so the garbage collector does not copy surviving tree nodes around.
+    private readonly List<BuddyBlock> _lhsScratch = [];
+
+    // Bit o of _nonEmpty[t] is set while FreeTrees[t][o] holds a block: the free-tree searches jump straight to the next
+    // non-empty order instead of looking at every empty tree on the way (same result, fewer memory loads).
+    private readonly ulong[] _nonEmpty = new ulong[2];
+    private readonly List<BuddyBlock> _trimScratch = [];
+    private BuddyBlock[] _spare = new BuddyBlock[256];
+    private int _spareCount;
+    // The last EINVAL, kept as a kind and its values: the message is only formatted when a throwing call needs it, so a
+    // rejected TryAlloc/TryTrim costs no string work.
+    private int _errKind;
+    private ulong _errA;
+    private ulong _errB;
+    private ulong _errC;
     private bool _finished;
 
     /// <summary>Creates an allocator managing <c>[0, size)</c>, <paramref name="size"/> rounded down to the chunk size (<c>gpu_buddy_init</c>).</summary>
@@ -150,7 +165,7 @@ public sealed class GpuBuddy
         {
             string message = error switch
             {
-                BuddyErrorCode.Einval => _lastError,
+                BuddyErrorCode.Einval => LastError,
                 BuddyErrorCode.Enospc => $"no space for 0x{size:x} bytes (min block 0x{minBlockSize:x}, flags {flags})",
                 _ => "out of memory",
             };
@@ -192,6 +207,40 @@ public sealed class GpuBuddy
         return true;
     }
 
+    /// <summary>
+    /// Like <see cref="TryAlloc(ulong, ulong, ulong, ulong, BuddyFlags, out List{BuddyBlock}?, out BuddyErrorCode)"/>, but
+    /// puts the blocks into a list the caller provides, so that a caller can reuse its lists (for example a list that
+    /// <see cref="FreeList"/> has emptied) and allocate nothing per call.
+    /// </summary>
+    /// <param name="start">Start of the window.</param>
+    /// <param name="end">End of the window, exclusive.</param>
+    /// <param name="size">Bytes to allocate.</param>
+    /// <param name="minBlockSize">Smallest block size.</param>
+    /// <param name="flags">Allocation flags.</param>
+    /// <param name="blocks">An empty list; receives the blocks on success and stays empty on failure.</param>
+    /// <param name="error">The error on failure.</param>
+    /// <returns>True on success.</returns>
+    /// <exception cref="ArgumentException"><paramref name="blocks"/> is not empty.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryAllocInto(ulong start, ulong end, ulong size, ulong minBlockSize, BuddyFlags flags, List<BuddyBlock> blocks, out BuddyErrorCode error)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        ThrowIfFinished();
+        if ((flags & ~KnownFlags) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(flags), flags, $"unknown buddy flag bits 0x{(uint)(flags & ~KnownFlags):x}");
+        }
+
+        if (blocks.Count != 0)
+        {
+            throw new ArgumentException($"the block list must be empty, it holds {blocks.Count} blocks", nameof(blocks));
+        }
+
+        int err = AllocBlocks(start, end, size, minBlockSize, blocks, flags);
+        error = err == Success ? default : (BuddyErrorCode)(-err);
+        return err == Success;
+    }
+
     /// <summary>Frees one allocated block (<c>gpu_buddy_free_block</c>), keeping its clear flag.</summary>
     /// <param name="block">An allocated block of this allocator.</param>
     /// <exception cref="InvalidOperationException">The block is not allocated (the kernel BUGs).</exception>
@@ -214,12 +263,13 @@ public sealed class GpuBuddy
     /// <param name="blocks">Allocated blocks of this allocator; emptied on return.</param>
     /// <param name="flags"><see cref="BuddyFlags.Cleared"/> or none.</param>
     /// <exception cref="InvalidOperationException">A block is not allocated or listed twice; nothing is freed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void FreeList(List<BuddyBlock> blocks, BuddyFlags flags = BuddyFlags.None)
     {
         ArgumentNullException.ThrowIfNull(blocks);
         ValidateFreeList(blocks);
         bool markClear = (flags & BuddyFlags.Cleared) != 0;
-        foreach (BuddyBlock b in blocks)
+        foreach (BuddyBlock b in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(blocks))
         {
             b.ClearBit = markClear;
             FreeBlockCore(b);
@@ -241,7 +291,7 @@ public sealed class GpuBuddy
     {
         if (!TryTrim(blocks, newSize, start, out BuddyErrorCode error))
         {
-            throw new BuddyException(error, _lastError);
+            throw new BuddyException(error, LastError);
         }
     }
 
@@ -251,6 +301,7 @@ public sealed class GpuBuddy
     /// <param name="start">Start of the part to keep, or null.</param>
     /// <param name="error">The error on failure.</param>
     /// <returns>True on success (including the same-size no-op).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryTrim(List<BuddyBlock> blocks, ulong newSize, ulong? start, out BuddyErrorCode error)
     {
         ArgumentNullException.ThrowIfNull(blocks);
@@ -299,7 +350,7 @@ public sealed class GpuBuddy
                     ClearAvail -= sz;
                 }
 
-                FreeTrees[dst][o].Insert(pos);
+                TreeInsert(dst, pos);
                 pos = next;
             }
         }
@@ -414,16 +465,48 @@ public sealed class GpuBuddy
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckOwned(BuddyBlock block)
     {
         if (!ReferenceEquals(block.Owner, this))
         {
-            throw new ArgumentException($"block 0x{block.Off:x} belongs to another allocator", nameof(block));
+            ThrowNotOwned(block);
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotOwned(BuddyBlock block) =>
+        throw new ArgumentException($"block 0x{block.Off:x} belongs to another allocator", nameof(block));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ValidateFreeList(List<BuddyBlock> blocks)
     {
+        if (blocks.Count <= 8)
+        {
+            // Short lists (almost all of them): look for duplicates by comparing with the earlier entries, which does not
+            // write to the blocks; same checks, same order, same messages as the marking pass below.
+            ReadOnlySpan<BuddyBlock> span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(blocks);
+            for (int k = 0; k < span.Length; k++)
+            {
+                BuddyBlock b = span[k] ?? throw new ArgumentException($"block list entry {k} is null", nameof(blocks));
+                CheckOwned(b);
+                if (b.State != BlockState.Allocated)
+                {
+                    throw new InvalidOperationException($"block 0x{b.Off:x} (order {b.Ord}) is not allocated");
+                }
+
+                for (int j = 0; j < k; j++)
+                {
+                    if (ReferenceEquals(span[j], b))
+                    {
+                        throw new InvalidOperationException($"block 0x{b.Off:x} (order {b.Ord}) is listed twice");
+                    }
+                }
+            }
+
+            return;
+        }
+
         int i = 0;
         string? problem = null;
         for (; i < blocks.Count; i++)
@@ -469,31 +552,75 @@ public sealed class GpuBuddy
         return p.Left == b ? p.Right : p.Left;
     }
 
-    private void RbRemove(BuddyBlock b) => FreeTrees[b.ClearBit ? ClearTree : DirtyTree][b.Ord].Remove(b);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RbRemove(BuddyBlock b)
+    {
+        int t = b.ClearBit ? ClearTree : DirtyTree;
+        FreeTree tree = FreeTrees[t][b.Ord];
+        tree.Remove(b);
+        if (tree.Root is null)
+        {
+            _nonEmpty[t] &= ~(1UL << b.Ord);
+        }
+    }
 
+    /// <summary>The non-empty orders of tree <paramref name="t"/> from <paramref name="order"/> up (a bit mask by order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong NonEmptyFrom(int t, int order) => order > MaxOrder ? 0 : _nonEmpty[t] & (ulong.MaxValue << order);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void TreeInsert(int t, BuddyBlock b)
+    {
+        FreeTrees[t][b.Ord].Insert(b);
+        _nonEmpty[t] |= 1UL << b.Ord;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkAllocated(BuddyBlock b)
     {
         b.State = BlockState.Allocated;
         RbRemove(b);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkFree(BuddyBlock b)
     {
         b.State = BlockState.Free;
-        FreeTrees[b.ClearBit ? ClearTree : DirtyTree][b.Ord].Insert(b);
+        TreeInsert(b.ClearBit ? ClearTree : DirtyTree, b);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkSplit(BuddyBlock b)
     {
         b.State = BlockState.Split;
         RbRemove(b);
     }
 
-    private static void DeleteNode(BuddyBlock b)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DeleteNode(BuddyBlock b)
     {
         b.State = BlockState.Deleted;
         b.Left = null;
         b.Right = null;
+        if (_spareCount == _spare.Length)
+        {
+            Array.Resize(ref _spare, _spare.Length * 2);
+        }
+
+        _spare[_spareCount++] = b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private BuddyBlock NewNode(BuddyBlock parent, int order, ulong offset)
+    {
+        if (_spareCount == 0)
+        {
+            return new BuddyBlock(this, parent, order, offset);
+        }
+
+        BuddyBlock b = _spare[--_spareCount];
+        b.Reinit(parent, order, offset);
+        return b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -501,8 +628,8 @@ public sealed class GpuBuddy
     {
         int childOrder = b.Ord - 1;
         ulong offset = b.Off;
-        b.Left = new BuddyBlock(this, b, childOrder, offset);
-        b.Right = new BuddyBlock(this, b, childOrder, offset + (ChunkSize << childOrder));
+        b.Left = NewNode(b, childOrder, offset);
+        b.Right = NewNode(b, childOrder, offset + (ChunkSize << childOrder));
         MarkSplit(b);
         if (b.ClearBit)
         {
@@ -559,6 +686,7 @@ public sealed class GpuBuddy
         return order;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FreeBlockCore(BuddyBlock block)
     {
         ulong sz = BlockSize(block);
@@ -571,6 +699,7 @@ public sealed class GpuBuddy
         FreeMerge(block, false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FreeListInternal(List<BuddyBlock> blocks)
     {
         foreach (BuddyBlock b in blocks)
@@ -594,14 +723,29 @@ public sealed class GpuBuddy
             return Einval;
         }
 
+        // The kernel walks every free block of the lower orders from the highest offset down and skips the ones that are
+        // not inside [start, end]. Skipping has no effect, so the walk here starts at the highest block that can end at or
+        // below `end` and stops below `start`: the same blocks are merged in the same order. (With end = 0, as for every
+        // request without a window, no block qualifies and the kernel's walk finds nothing.)
         for (int tree = 0; tree < 2; tree++)
         {
             for (int i = minOrder - 1; i >= 0; i--)
             {
-                BuddyBlock? iter = FreeTrees[tree][i].Last();
+                ulong sizeMinus1 = (ChunkSize << i) - 1;
+                if (end < sizeMinus1)
+                {
+                    continue;
+                }
+
+                BuddyBlock? iter = FreeTrees[tree][i].Floor(end - sizeMinus1);
                 while (iter is not null)
                 {
                     BuddyBlock block = iter;
+                    if (block.Off < start)
+                    {
+                        break;
+                    }
+
                     iter = FreeTree.Prev(iter);
                     if (block.Parent is null)
                     {
@@ -644,6 +788,7 @@ public sealed class GpuBuddy
         return Enomem;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForceMergeAllRoots()
     {
         ulong size = Size;
@@ -741,20 +886,18 @@ public sealed class GpuBuddy
         return null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? AllocRangeBiasBoth(ulong start, ulong end, int order, BuddyFlags flags) =>
         AllocRangeBias(start, end, order, flags, false) ?? AllocRangeBias(start, end, order, flags, true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? GetMaxBlock(int order, int tree)
     {
         BuddyBlock? max = null;
-        for (int i = order; i <= MaxOrder; i++)
+        FreeTree[] trees = FreeTrees[tree];
+        for (ulong mask = NonEmptyFrom(tree, order); mask != 0; mask &= mask - 1)
         {
-            BuddyBlock? b = FreeTrees[tree][i].Last();
-            if (b is null)
-            {
-                continue;
-            }
-
+            BuddyBlock b = trees[BitOperations.TrailingZeroCount(mask)].Last()!;
             if (max is null || b.Off > max.Off)
             {
                 max = b;
@@ -780,32 +923,25 @@ public sealed class GpuBuddy
         }
         else
         {
-            for (tmp = order; tmp <= MaxOrder; tmp++)
+            ulong mask = NonEmptyFrom(tree, order);
+            if (mask != 0)
             {
+                tmp = BitOperations.TrailingZeroCount(mask);
                 block = FreeTrees[tree][tmp].Last();
-                if (block is not null)
-                {
-                    break;
-                }
             }
         }
 
         if (block is null)
         {
             tree = tree == ClearTree ? DirtyTree : ClearTree;
-            for (tmp = order; tmp <= MaxOrder; tmp++)
-            {
-                block = FreeTrees[tree][tmp].Last();
-                if (block is not null)
-                {
-                    break;
-                }
-            }
-
-            if (block is null)
+            ulong mask = NonEmptyFrom(tree, order);
+            if (mask == 0)
             {
                 return null;
             }
+
+            tmp = BitOperations.TrailingZeroCount(mask);
+            block = FreeTrees[tree][tmp].Last()!;
         }
 
         while (tmp != order)
@@ -861,8 +997,8 @@ public sealed class GpuBuddy
     {
         BlockStack dfs = _dfs;
         ulong total = 0;
-        List<BuddyBlock> allocated = _rangeScratch; // never re-entered: copied out or freed before returning
-        allocated.Clear();
+        List<BuddyBlock> allocated = blocks; // the blocks go straight to the caller's list, after its first `mark` entries
+        int mark = blocks.Count;
         ulong end = unchecked(start + size - 1);
         int err;
         totalOnErr = 0;
@@ -919,26 +1055,28 @@ public sealed class GpuBuddy
             goto ErrFree;
         }
 
-        blocks.AddRange(allocated);
-        allocated.Clear();
         return Success;
 
     ErrFree:
         dfs.Clear();
         if (keepOnEnospc)
         {
-            blocks.AddRange(allocated);
-            allocated.Clear();
             totalOnErr = total;
         }
         else
         {
-            FreeListInternal(allocated);
+            for (int k = mark; k < allocated.Count; k++)
+            {
+                FreeBlockCore(allocated[k]);
+            }
+
+            allocated.RemoveRange(mark, allocated.Count - mark);
         }
 
         return err;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AllocRangeFromRoots(ulong start, ulong size, List<BuddyBlock> blocks, bool keepOnEnospc, out ulong totalOnErr)
     {
         _dfs.Clear();
@@ -967,7 +1105,7 @@ public sealed class GpuBuddy
             return Enospc;
         }
 
-        var lhs = new List<BuddyBlock>();
+        List<BuddyBlock> lhs = _lhsScratch; // empty between calls: its blocks are moved out or freed before returning
         for (int tree = 0; tree < 2; tree++)
         {
             FreeTree root = FreeTrees[tree][order];
@@ -993,6 +1131,7 @@ public sealed class GpuBuddy
                 if (err == Success)
                 {
                     blocks.InsertRange(0, lhs);
+                    lhs.Clear();
                     return Success;
                 }
                 else if (err != Enospc)
@@ -1014,8 +1153,7 @@ public sealed class GpuBuddy
     {
         if (blocks.Count != 1)
         {
-            _lastError = $"trim needs exactly one block, the list holds {blocks.Count}";
-            return Einval;
+            return InvalidArg(20, (ulong)blocks.Count);
         }
 
         BuddyBlock block = blocks[0];
@@ -1024,20 +1162,17 @@ public sealed class GpuBuddy
         ulong blockEnd = unchecked(blockStart + blockSize);
         if (block.State != BlockState.Allocated)
         {
-            _lastError = $"trim: block 0x{blockStart:x} is not allocated";
-            return Einval;
+            return InvalidArg(21, blockStart);
         }
 
         if (newSize > blockSize)
         {
-            _lastError = $"trim: new size 0x{newSize:x} exceeds block size 0x{blockSize:x}";
-            return Einval;
+            return InvalidArg(22, newSize, blockSize);
         }
 
         if (newSize == 0 || (newSize & (ChunkSize - 1)) != 0)
         {
-            _lastError = $"trim: new size 0x{newSize:x} is zero or not a multiple of chunk size 0x{ChunkSize:x}";
-            return Einval;
+            return InvalidArg(23, newSize);
         }
 
         if (newSize == blockSize)
@@ -1051,20 +1186,17 @@ public sealed class GpuBuddy
             newStart = start.Value;
             if (newStart < blockStart)
             {
-                _lastError = $"trim: start 0x{newStart:x} is below block start 0x{blockStart:x}";
-                return Einval;
+                return InvalidArg(24, newStart, blockStart);
             }
 
             if ((newStart & (ChunkSize - 1)) != 0)
             {
-                _lastError = $"trim: start 0x{newStart:x} is not a multiple of chunk size 0x{ChunkSize:x}";
-                return Einval;
+                return InvalidArg(25, newStart);
             }
 
             if (newStart >= blockEnd || newSize > blockEnd - newStart)
             {
-                _lastError = $"trim: [0x{newStart:x}, +0x{newSize:x}) does not fit in the block ending at 0x{blockEnd:x}";
-                return Einval;
+                return InvalidArg(26, newStart, newSize, blockEnd);
             }
         }
 
@@ -1091,13 +1223,14 @@ public sealed class GpuBuddy
             }
 
             blocks.Insert(0, block);
-            _lastError = "trim failed";
+            _errKind = 27;
         }
 
         block.Parent = parent;
         return err;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BuddyBlock? AllocDispatch(ulong start, ulong end, ulong size, ulong minBlockSize, int order, BuddyFlags flags)
     {
         if ((flags & BuddyFlags.Range) != 0)
@@ -1114,9 +1247,34 @@ public sealed class GpuBuddy
         }
     }
 
-    private int InvalidArg(string message)
+    private string LastError => _errKind switch
     {
-        _lastError = message;
+        1 => $"size 0x{_errA:x} is smaller than chunk size 0x{ChunkSize:x}",
+        2 => $"min block size 0x{_errA:x} is smaller than chunk size 0x{ChunkSize:x}",
+        3 => $"min block size 0x{_errA:x} is not a power of two",
+        4 => $"start 0x{_errA:x}, end 0x{_errB:x} or size 0x{_errC:x} is not a multiple of chunk size 0x{ChunkSize:x}",
+        5 => $"end 0x{_errA:x} is beyond the managed size 0x{Size:x}",
+        6 => $"start 0x{_errA:x} + size 0x{_errB:x} is beyond the managed size 0x{Size:x}",
+        7 => $"exact range [0x{_errA:x}, 0x{_errB:x}) is not aligned to min block size 0x{_errC:x}",
+        8 => $"size 0x{_errA:x} (rounded to 0x{_errB:x}) exceeds the largest block or the managed size 0x{Size:x}",
+        20 => $"trim needs exactly one block, the list holds {_errA}",
+        21 => $"trim: block 0x{_errA:x} is not allocated",
+        22 => $"trim: new size 0x{_errA:x} exceeds block size 0x{_errB:x}",
+        23 => $"trim: new size 0x{_errA:x} is zero or not a multiple of chunk size 0x{ChunkSize:x}",
+        24 => $"trim: start 0x{_errA:x} is below block start 0x{_errB:x}",
+        25 => $"trim: start 0x{_errA:x} is not a multiple of chunk size 0x{ChunkSize:x}",
+        26 => $"trim: [0x{_errA:x}, +0x{_errB:x}) does not fit in the block ending at 0x{_errC:x}",
+        27 => "trim failed",
+        _ => string.Empty,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int InvalidArg(int kind, ulong a = 0, ulong b = 0, ulong c = 0)
+    {
+        _errKind = kind;
+        _errA = a;
+        _errB = b;
+        _errC = c;
         return Einval;
     }
 
@@ -1125,39 +1283,39 @@ public sealed class GpuBuddy
     {
         if (size < ChunkSize)
         {
-            return InvalidArg($"size 0x{size:x} is smaller than chunk size 0x{ChunkSize:x}");
+            return InvalidArg(1, size);
         }
 
         if (minBlockSize < ChunkSize)
         {
-            return InvalidArg($"min block size 0x{minBlockSize:x} is smaller than chunk size 0x{ChunkSize:x}");
+            return InvalidArg(2, minBlockSize);
         }
 
         if (!BitOperations.IsPow2(minBlockSize))
         {
-            return InvalidArg($"min block size 0x{minBlockSize:x} is not a power of two");
+            return InvalidArg(3, minBlockSize);
         }
 
         if (((start | end | size) & (ChunkSize - 1)) != 0)
         {
-            return InvalidArg($"start 0x{start:x}, end 0x{end:x} or size 0x{size:x} is not a multiple of chunk size 0x{ChunkSize:x}");
+            return InvalidArg(4, start, end, size);
         }
 
         if (end > Size)
         {
-            return InvalidArg($"end 0x{end:x} is beyond the managed size 0x{Size:x}");
+            return InvalidArg(5, end);
         }
 
         if (start >= Size || size > Size - start)
         {
-            return InvalidArg($"start 0x{start:x} + size 0x{size:x} is beyond the managed size 0x{Size:x}");
+            return InvalidArg(6, start, size);
         }
 
         if (unchecked(start + size) == end)
         {
             if (((start | end) & (minBlockSize - 1)) != 0)
             {
-                return InvalidArg($"exact range [0x{start:x}, 0x{end:x}) is not aligned to min block size 0x{minBlockSize:x}");
+                return InvalidArg(7, start, end, minBlockSize);
             }
 
             return AllocRangeFromRoots(start, size, blocks, false, out _);
@@ -1188,7 +1346,7 @@ public sealed class GpuBuddy
                 return AllocContigTryHarder(originalSize, originalMin, blocks);
             }
 
-            return InvalidArg($"size 0x{originalSize:x} (rounded to 0x{size:x}) exceeds the largest block or the managed size 0x{Size:x}");
+            return InvalidArg(8, originalSize, size);
         }
 
         // The caller's list is new and empty, so blocks go straight into it (the kernel splices its local list at the end).
@@ -1265,9 +1423,11 @@ public sealed class GpuBuddy
             {
                 BuddyBlock last = allocated[^1];
                 allocated.RemoveAt(allocated.Count - 1);
-                var temp = new List<BuddyBlock> { last };
+                List<BuddyBlock> temp = _trimScratch;
+                temp.Add(last);
                 BlockTrim(null, BlockSize(last) - (size - originalSize), temp);
                 allocated.AddRange(temp);
+                temp.Clear();
             }
         }
 

@@ -132,6 +132,65 @@ public sealed partial class BuddyTraceTests
         Assert.Matches(BenchLine(), timing.ToString());
     }
 
+    [Fact]
+    public void BenchMedianTimesTheRequestedRunsAndReturnsTheMiddleOne()
+    {
+        BuddyTrace t = BuddyTrace.Load(Path.Combine(TraceDir, "misc.trace"));
+        var seen = new List<int>();
+        BuddyTraceBenchResult r = BuddyTraceReplayer.BenchMedian(t, 3, (run, timing) => seen.Add(run));
+        Assert.Equal([1, 2, 3], seen);
+        Assert.Equal(3, r.Runs.Count);
+        Assert.All(r.Runs, x => Assert.Equal(t.Ops.Count, x.Ops));
+        double[] sorted = [.. r.Runs.Select(x => x.Seconds).Order()];
+        Assert.Equal(sorted[1], r.Median.Seconds);
+        Assert.Matches(BenchLine(), r.Median.ToString());
+        Assert.Throws<ArgumentOutOfRangeException>(() => BuddyTraceReplayer.BenchMedian(t, 0));
+    }
+
+    [Theory]
+    [InlineData(BuddyTraceShape.Fragmentation)]
+    [InlineData(BuddyTraceShape.Churn)]
+    public void ShapedGeneratorsAreDeterministicAndReplayCleanly(BuddyTraceShape shape)
+    {
+        var o = new BuddyTraceGeneratorOptions(16 * 1024 * 1024, 0x1000, 4000, 5, shape);
+        string a = BuddyTraceGenerator.Generate(o);
+        Assert.Equal(a, BuddyTraceGenerator.Generate(o));
+        BuddyTrace t = BuddyTrace.Parse(a, "gen");
+        var sw = new StringWriter();
+        GpuBuddy mm = BuddyTraceReplayer.Replay(t, sw);
+        BuddyInvariants.Check(mm);
+        Assert.DoesNotContain(" einval", sw.ToString(), StringComparison.Ordinal);
+        if (shape == BuddyTraceShape.Fragmentation)
+        {
+            // Four operations per 64 KiB, every allocation served.
+            Assert.Equal(4 * 256, t.Ops.Count);
+            Assert.DoesNotContain(" enospc", sw.ToString(), StringComparison.Ordinal);
+            Assert.Equal(mm.Size, mm.Avail);
+        }
+        else
+        {
+            Assert.Equal(4000, t.Ops.Count);
+        }
+    }
+
+    [Fact]
+    public void TryAllocIntoFillsTheGivenListAndLeavesItEmptyOnFailure()
+    {
+        var mm = new GpuBuddy(1024 * 1024, 0x1000);
+        var list = new List<BuddyBlock>();
+        Assert.True(mm.TryAllocInto(0, 0, 0x3000, 0x1000, BuddyFlags.None, list, out _));
+        Assert.Equal(2, list.Count);
+        Assert.Throws<ArgumentException>(() => mm.TryAllocInto(0, 0, 0x1000, 0x1000, BuddyFlags.None, list, out _));
+        mm.FreeList(list);
+        Assert.Empty(list);
+        Assert.False(mm.TryAllocInto(0, 0, 0x200000, 0x1000, BuddyFlags.None, list, out BuddyErrorCode err));
+        Assert.Equal(BuddyErrorCode.Einval, err);
+        Assert.Empty(list);
+        Assert.True(mm.TryAllocInto(0, 0, 0x1000, 0x1000, BuddyFlags.None, list, out _));
+        Assert.Single(list);
+        BuddyInvariants.Check(mm);
+    }
+
     [GeneratedRegex(@"^ops=\d+ seconds=\d+\.\d{6} ops_per_s=\d+$")]
     private static partial Regex BenchLine();
 }
