@@ -8,7 +8,7 @@ namespace NovaMm.Cli.Commands;
 
 /// <summary>
 /// <c>novamm buddy</c>: tools for the GPU buddy allocator. <c>replay FILE [--bench]</c> replays a buddy trace
-/// (spec/buddy-trace.md) against <see cref="NovaMm.Driver.Buddy.GpuBuddy"/>; <c>gen</c> writes a seeded random trace.
+/// (docs/buddy-trace.md) against <see cref="NovaMm.Driver.Buddy.GpuBuddy"/>; <c>gen</c> writes a seeded random trace.
 /// Errors print one line on stderr and exit with status 2.
 /// </summary>
 internal static class BuddyCommand
@@ -17,7 +17,10 @@ internal static class BuddyCommand
     /// <returns>The command, ready to be added to the root command.</returns>
     public static Command Create()
     {
-        var file = new Argument<string>("FILE") { Description = "Buddy trace to replay (spec/buddy-trace.md)." };
+        var file = new Argument<string>("FILE")
+        {
+            Description = "Buddy trace to replay: init, alloc, free, trim and reset_clear lines (format: docs/buddy-trace.md).",
+        };
         var bench = new Option<bool>("--bench")
         {
             Description = "Parse the whole trace, do one untimed warm-up replay, then 3 timed replays on fresh allocators without output; print each run on stderr and the median as 'ops=N seconds=S ops_per_s=R'.",

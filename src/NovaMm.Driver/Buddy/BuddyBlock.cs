@@ -20,7 +20,8 @@ internal enum BlockState : byte
 }
 
 /// <summary>
-/// One node of the buddy tree: a naturally aligned power-of-two range of the managed space (spec/peers.md §1.1).
+/// One node of the buddy tree: a naturally aligned power-of-two range of the managed space
+/// (<c>struct gpu_buddy_block</c> in <c>include/linux/gpu_buddy.h</c>).
 /// Callers see the blocks of their allocations; a block object is valid until it is freed.
 /// </summary>
 [StructLayout(LayoutKind.Explicit)]

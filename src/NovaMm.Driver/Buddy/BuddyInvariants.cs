@@ -4,9 +4,10 @@ using System.Runtime.CompilerServices;
 namespace NovaMm.Driver.Buddy;
 
 /// <summary>
-/// Structural checker for <see cref="GpuBuddy"/> (spec/peers.md §1.5; a port of the old KUnit <c>check_mm</c> extended
-/// with clear tracking and the free trees): roots back-to-back, block geometry, canonical form, accounting sums, free-tree
-/// membership and keys, red-black properties and the augmented subtree alignment.
+/// Structural checker for <see cref="GpuBuddy"/> (a port of <c>check_mm</c> from the old KUnit suite
+/// <c>drivers/gpu/drm/tests/drm_buddy_test.c</c>, extended with clear tracking and the free trees): roots back-to-back,
+/// block geometry, canonical form, accounting sums, free-tree membership and keys, red-black properties and the
+/// augmented subtree alignment.
 /// </summary>
 public static class BuddyInvariants
 {

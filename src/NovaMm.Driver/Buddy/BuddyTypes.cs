@@ -1,8 +1,9 @@
 namespace NovaMm.Driver.Buddy;
 
 /// <summary>
-/// Allocation and free flags of the GPU buddy allocator (spec/peers.md §1.2). The bit values are those of
-/// <c>include/linux/gpu_buddy.h</c> and of nova's Rust binding (spec/nova-mm.md §6.3).
+/// Allocation and free flags of the GPU buddy allocator (<c>GPU_BUDDY_*</c> in <c>include/linux/gpu_buddy.h</c>; their
+/// effect on each path is described in docs/buddy.md). The bit values are those of the header and of nova's Rust binding
+/// (<c>rust/kernel/gpu/buddy.rs</c>).
 /// </summary>
 [Flags]
 public enum BuddyFlags : uint
@@ -35,7 +36,10 @@ public enum BuddyErrorCode
     /// <summary><c>ENOMEM</c> (12): node allocation failed. The managed port never produces it.</summary>
     Enomem = 12,
 
-    /// <summary><c>EINVAL</c> (22): invalid argument (spec/peers.md §1.6).</summary>
+    /// <summary>
+    /// <c>EINVAL</c> (22): invalid argument (the checks of <c>gpu_buddy_init</c>, <c>gpu_buddy_alloc_blocks</c> and
+    /// <c>gpu_buddy_block_trim</c>).
+    /// </summary>
     Einval = 22,
 
     /// <summary><c>ENOSPC</c> (28): no space for the request.</summary>

@@ -5,10 +5,11 @@ namespace NovaMm.Driver.Buddy;
 
 /// <summary>
 /// One free tree of the allocator: a textbook red-black tree (CLRS 3rd ed. §13.3–13.4) of free blocks keyed by offset,
-/// augmented with the maximum offset alignment of each subtree (spec/peers.md §1.1, §1.5). The tree's shape is
-/// observable through <see cref="GpuBuddy.ResetClear"/>, so insert and erase follow the textbook exactly: insert descends
-/// left when the new key is smaller, else right; erase replaces a node that has two children by its in-order successor,
-/// which takes the node's colour.
+/// augmented with the maximum offset alignment of each subtree (<c>subtree_max_alignment</c> in
+/// <c>include/linux/gpu_buddy.h</c>, maintained as <c>drivers/gpu/buddy.c</c> does with <c>RB_DECLARE_CALLBACKS_MAX</c>).
+/// The tree's shape is observable through <see cref="GpuBuddy.ResetClear"/>, so insert and erase follow the textbook
+/// exactly: insert descends left when the new key is smaller, else right; erase replaces a node that has two children
+/// by its in-order successor, which takes the node's colour.
 /// </summary>
 internal sealed class FreeTree
 {

@@ -7,7 +7,7 @@ namespace NovaMm.Driver.Buddy;
 
 /// <summary>
 /// Port of Linux's GPU buddy allocator (<c>drivers/gpu/buddy.c</c>, the allocator nova-core uses for VRAM and VA
-/// ranges; spec/peers.md §1, spec/nova-mm.md §6.3). It manages <c>[0, Size)</c> in power-of-two blocks of
+/// ranges; see docs/buddy.md and docs/sources.md). It manages <c>[0, Size)</c> in power-of-two blocks of
 /// <see cref="ChunkSize"/> &lt;&lt; order bytes, with one root per set bit of the size, free blocks kept in one
 /// red-black tree per (clear|dirty, order), and the kernel's exact placement, list order, force-merge, try-harder and
 /// trim behaviour. Offsets passed to and reported by the allocator are allocator-relative; <see cref="BuddyBlock.Address"/>
@@ -18,7 +18,7 @@ namespace NovaMm.Driver.Buddy;
 /// first use instead of starting in tier-0 code, which matters for short-lived tools and the first allocations at boot.
 /// Not thread-safe: as in the kernel, the caller holds one lock around every call (it guards all of the allocator's
 /// state: trees, blocks, counters). A failed call changes no allocation and no <see cref="Avail"/>; a failed allocation
-/// may leave the force-merges it did (spec/buddy-trace.md), a failed trim changes nothing.
+/// may leave the force-merges it did (<c>__force_merge</c>; docs/buddy-trace.md), a failed trim changes nothing.
 /// </remarks>
 public sealed class GpuBuddy
 {
@@ -320,7 +320,7 @@ public sealed class GpuBuddy
     /// <summary>
     /// Sets the clear state of free memory (<c>gpu_buddy_reset_clear</c>): force-merges every root, then moves the
     /// blocks of the opposite trees, order by order, in a post-order walk that rebalancing makes skip some blocks
-    /// (spec/peers.md §1.4 Reset-clear).
+    /// (<c>rbtree_postorder_for_each_entry_safe</c> over a tree it modifies; docs/buddy.md).
     /// </summary>
     /// <param name="isClear">True to mark free memory clear, false to mark it dirty.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

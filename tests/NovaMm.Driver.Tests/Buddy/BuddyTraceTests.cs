@@ -4,7 +4,7 @@ using NovaMm.Driver.Buddy.Trace;
 
 namespace NovaMm.Driver.Tests.Buddy;
 
-/// <summary>Trace format (spec/buddy-trace.md): replays against Linux-produced outputs, parser errors, generator, bench.</summary>
+/// <summary>Trace format (docs/buddy-trace.md): replays against Linux-produced outputs, parser errors, generator, bench.</summary>
 public sealed partial class BuddyTraceTests
 {
     private static string TraceDir => Path.Combine(AppContext.BaseDirectory, "Buddy", "Traces");

@@ -4,7 +4,8 @@ namespace NovaMm.Driver.Tests.Buddy;
 
 /// <summary>
 /// Wraps a <see cref="GpuBuddy"/> for tests: every call is followed by <see cref="BuddyInvariants.Check"/>, and every
-/// failed allocation is checked to leave the allocations and <c>avail</c> unchanged (spec/buddy-trace.md).
+/// failed allocation is checked to leave the allocations and <c>avail</c> unchanged (docs/buddy-trace.md, "State after a
+/// failed call").
 /// </summary>
 internal sealed class CheckedBuddy
 {

@@ -4,8 +4,9 @@ using static NovaMm.Driver.Tests.Buddy.CheckedBuddy;
 namespace NovaMm.Driver.Tests.Buddy;
 
 /// <summary>
-/// Rust-binding doctests (spec/peers.md §1.8), the old drm_buddy tests (§1.10), nova's VA examples (spec/nova-mm.md §5.3),
-/// and the corrected details of §1.4: reset_clear's skipped node, the exact-range SPLIT rule, failed-call semantics.
+/// Rust-binding doctests (rust/kernel/gpu/buddy.rs@4a57e091), the old drm_buddy tests (drivers/gpu/drm/tests/drm_buddy_test.c),
+/// nova's VA examples (nova-mm v7 mm/vmm.rs alloc_vfn_range), and details of drivers/gpu/buddy.c that docs/buddy.md
+/// describes: reset_clear's skipped node, the exact-range SPLIT rule, failed-call semantics.
 /// </summary>
 public sealed class GpuBuddyScenarioTests
 {
@@ -365,7 +366,7 @@ public sealed class GpuBuddyScenarioTests
     [Fact]
     public void NovaVa_ContiguousPagesInA64KiBSpace()
     {
-        // spec/nova-mm.md §5.3: start = end = 0, min 4 KiB, CONTIGUOUS.
+        // nova-mm v7 mm/vmm.rs alloc_vfn_range without a VA range: start = end = 0, min 4 KiB, CONTIGUOUS.
         var mm = new CheckedBuddy(64 * K, 4 * K);
         BuddyBlock one = Assert.Single(mm.Alloc(0, 0, Ps, Ps, BuddyFlags.Contiguous));
         Assert.Equal(15UL, one.Offset / Ps);
@@ -476,7 +477,8 @@ public sealed class GpuBuddyScenarioTests
         Assert.Throws<ArgumentOutOfRangeException>(() => mm.Alloc(0, 0, Ps, Ps, (BuddyFlags)0x40));
         Assert.Equal(16 * M, mm.Avail);
 
-        // start >= end is not rejected (spec/peers.md §1.6): with RANGE nothing fits, without RANGE placement is normal.
+        // start >= end is not rejected (gpu_buddy_alloc_blocks checks only end <= size and range_overflows(start, size,
+        // size)): with RANGE nothing fits, without RANGE placement is normal.
         Assert.Equal(BuddyErrorCode.Enospc, Assert.Throws<BuddyException>(() => mm.Alloc(8 * M, 4 * M, Ps, Ps, BuddyFlags.Range)).ErrorCode);
         Assert.Equal((16 * M) - Ps, Assert.Single(mm.Alloc(8 * M, 4 * M, Ps, Ps)).Offset);
 

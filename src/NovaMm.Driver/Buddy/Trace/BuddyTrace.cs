@@ -3,7 +3,7 @@ using System.Numerics;
 
 namespace NovaMm.Driver.Buddy.Trace;
 
-/// <summary>Kind of a buddy trace operation (spec/buddy-trace.md).</summary>
+/// <summary>Kind of a buddy trace operation (docs/buddy-trace.md).</summary>
 public enum BuddyTraceOpKind
 {
     /// <summary><c>alloc ID START END SIZE MIN [FLAG ...]</c>.</summary>
@@ -55,7 +55,7 @@ public sealed class BuddyTraceFormatException : Exception
     }
 }
 
-/// <summary>A parsed buddy trace (spec/buddy-trace.md, version 1): the <c>init</c> parameters and the operations.</summary>
+/// <summary>A parsed buddy trace (docs/buddy-trace.md, version 1): the <c>init</c> parameters and the operations.</summary>
 public sealed class BuddyTrace
 {
     private BuddyTrace(string fileName, ulong size, ulong chunkSize, IReadOnlyList<BuddyTraceOp> ops, int slotCount)

@@ -35,7 +35,7 @@ public enum BuddyTraceShape
 public sealed record BuddyTraceGeneratorOptions(ulong Size, ulong ChunkSize, int Ops, int Seed, BuddyTraceShape Shape = BuddyTraceShape.Mixed);
 
 /// <summary>
-/// Seeded random trace generator (spec/buddy-trace.md): mixes every allocation flag, exact ranges, windows (including
+/// Seeded random trace generator (docs/buddy-trace.md): mixes every allocation flag, exact ranges, windows (including
 /// END = 0 and START ≥ END), offset-aligned requests, trims with and without START, cleared and dirty frees,
 /// <c>reset_clear</c> and invalid requests. It runs a <see cref="GpuBuddy"/> alongside so that <c>free</c>/<c>trim</c>
 /// only name allocations that succeeded.

@@ -13,7 +13,7 @@ public readonly record struct BuddyTraceTiming(int Ops, double Seconds)
     /// <summary>Operations per second.</summary>
     public double OpsPerSecond => Seconds > 0 ? Ops / Seconds : double.PositiveInfinity;
 
-    /// <summary>The <c>ops=N seconds=S ops_per_s=R</c> line of spec/buddy-trace.md (no newline).</summary>
+    /// <summary>The <c>ops=N seconds=S ops_per_s=R</c> line of docs/buddy-trace.md (no newline).</summary>
     /// <returns>The formatted line.</returns>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"ops={Ops} seconds={Seconds:F6} ops_per_s={OpsPerSecond:F0}");
@@ -24,7 +24,7 @@ public readonly record struct BuddyTraceTiming(int Ops, double Seconds)
 /// <param name="Median">The median run (the middle one by time; for an even count, the faster of the two middle ones).</param>
 public sealed record BuddyTraceBenchResult(IReadOnlyList<BuddyTraceTiming> Runs, BuddyTraceTiming Median);
 
-/// <summary>Replays a <see cref="BuddyTrace"/> against a fresh <see cref="GpuBuddy"/> (spec/buddy-trace.md, Output).</summary>
+/// <summary>Replays a <see cref="BuddyTrace"/> against a fresh <see cref="GpuBuddy"/> (docs/buddy-trace.md, Output).</summary>
 public static class BuddyTraceReplayer
 {
     /// <summary>Replays the trace and writes one line per operation plus the final <c>end</c> line.</summary>
