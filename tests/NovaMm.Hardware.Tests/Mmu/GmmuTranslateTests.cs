@@ -63,7 +63,7 @@ public class GmmuTranslateTests
     }
 
     [Fact]
-    public void Walk_reads_the_golden_indices_of_the_hardware_md_va_split()
+    public void Walk_reads_the_golden_indices_of_the_documented_va_split()
     {
         // docs/page-tables.md, Golden vectors: VER2 VA 0x1_A5F3_C9B7_E123 -> PD3 3, PD2 0x097, PD1 0x19E, PD0 0x4D, PT 0x17E (offset 0x123).
         var rig = new GmmuRig(MmuFormat.V2Ampere);

@@ -7,7 +7,7 @@ namespace NovaMm.Spec.Tests.PageTables;
 public class MmuFormatTests
 {
     [Fact]
-    public void V2_va_split_matches_hardware_md_6_3()
+    public void V2_va_split_matches_the_golden_vectors()
     {
         var f = MmuFormat.V2Turing;
         var va = new GpuVa(0x1_A5F3_C9B7_E123);
@@ -23,7 +23,7 @@ public class MmuFormatTests
     }
 
     [Fact]
-    public void V3_va_split_matches_hardware_md_6_3()
+    public void V3_va_split_matches_the_golden_vectors()
     {
         var va = new GpuVa(0x1AB_A5F3_C9B7_E123);
         foreach (var f in new[] { MmuFormat.V3Hopper, MmuFormat.V3Blackwell })
