@@ -24,23 +24,11 @@ internal sealed class FreeTree
 
     private static int Aug(BuddyBlock? n) => n is null ? -1 : n.SubtreeMaxAlignment;
 
-    private static void Recompute(BuddyBlock n)
-    {
-        int m = Alignment(n.Off);
-        int l = Aug(n.RbLeft);
-        int r = Aug(n.RbRight);
-        if (l > m)
-        {
-            m = l;
-        }
+    /// <summary>The subtree maximum of <paramref name="n"/> from its own offset and its children's maxima.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SubtreeMax(BuddyBlock n) => Math.Max(Alignment(n.Off), Math.Max(Aug(n.RbLeft), Aug(n.RbRight)));
 
-        if (r > m)
-        {
-            m = r;
-        }
-
-        n.SubtreeMaxAlignment = m;
-    }
+    private static void Recompute(BuddyBlock n) => n.SubtreeMaxAlignment = SubtreeMax(n);
 
     /// <summary>
     /// Recomputes the subtree maxima from <paramref name="n"/> upwards, stopping below <paramref name="stop"/> or at the
@@ -51,19 +39,7 @@ internal sealed class FreeTree
     {
         for (; n is not null && n != stop; n = n.RbParent)
         {
-            int m = Alignment(n.Off);
-            int l = Aug(n.RbLeft);
-            int r = Aug(n.RbRight);
-            if (l > m)
-            {
-                m = l;
-            }
-
-            if (r > m)
-            {
-                m = r;
-            }
-
+            int m = SubtreeMax(n);
             if (n.SubtreeMaxAlignment == m)
             {
                 return;

@@ -373,6 +373,8 @@ public sealed class Gmmu
     }
 
     /// <summary>Permission checks, in the order the model applies them: privilege, read-only, atomic.</summary>
+    /// <remarks><see cref="PeekHit"/> states the same three rules on the TLB entry's booleans: calling this on the
+    /// entry's flags instead made a TLB hit measurably slower (1.3–1.6× against 1.7–1.8× a dictionary lookup).</remarks>
     private static MmuFaultReason? Check(TranslationFlags flags, AccessType access, bool privileged)
     {
         if ((flags & TranslationFlags.Privileged) != 0 && !privileged)
