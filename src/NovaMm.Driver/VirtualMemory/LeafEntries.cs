@@ -131,22 +131,5 @@ internal sealed class LeafEntries
     }
 
     /// <summary>The run holding page <paramref name="page"/> (binary search over the first pages).</summary>
-    private int RunOf(ulong page)
-    {
-        int lo = 0, hi = _runs.Length - 1;
-        while (lo < hi)
-        {
-            var mid = (lo + hi + 1) / 2;
-            if (_firstPage[mid] <= page)
-            {
-                lo = mid;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return lo;
-    }
+    private int RunOf(ulong page) => RunSearch.Of<ulong>(_firstPage, _runs.Length, page);
 }

@@ -115,20 +115,7 @@ internal sealed class PageList : IReadOnlyList<VramAddress>
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            int lo = 0, hi = _runs.Count - 1;
-            while (lo < hi)
-            {
-                var mid = (lo + hi + 1) / 2;
-                if (_first[mid] <= index)
-                {
-                    lo = mid;
-                }
-                else
-                {
-                    hi = mid - 1;
-                }
-            }
-
+            var lo = RunSearch.Of<long>(_first, _runs.Count, index);
             return _runs[lo].Start.Add((ulong)(index - _first[lo]) * _pageSize);
         }
     }
