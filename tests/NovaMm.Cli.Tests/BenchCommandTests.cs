@@ -60,11 +60,18 @@ public class BenchCommandTests
         var dir = Directory.CreateTempSubdirectory("novamm-bench-plot-");
         try
         {
-            var png = Path.Combine(dir.FullName, "cost.png");
-            var report = RunJson("--only", "curve", "--plot", png);
-            var bytes = File.ReadAllBytes(png);
-            Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, bytes[..4]);
-            Assert.True(bytes.Length > 10_000, $"plot is only {bytes.Length} bytes");
+            var svg = Path.Combine(dir.FullName, "cost.svg");
+            var report = RunJson("--only", "curve", "--plot", svg);
+            var text = File.ReadAllText(svg);
+            Assert.Contains("<svg", text);
+            Assert.Contains("</svg>", text);
+            foreach (var label in new[] { "v2 map", "v3 unmap", "v2 floor" })
+            {
+                Assert.Contains(label, text);
+            }
+
+            // One polyline per series (six) plus the legend's samples: each curve is really drawn.
+            Assert.True(System.Text.RegularExpressions.Regex.Count(text, "<polyline") >= 6, "fewer polylines than series");
             foreach (var version in new[] { "v2", "v3" })
             {
                 var f = Figure(report, $"map-cost-flat-{version}");
@@ -140,8 +147,8 @@ public class BenchCommandTests
     [InlineData("--only ,", "names no workload")]
     [InlineData("--runs 0", "--runs 0 is outside 1..100")]
     [InlineData("--runs 101", "--runs 101 is outside 1..100")]
-    [InlineData("--plot cost.txt", "must name a .png or .svg file")]
-    [InlineData("--only map --plot cost.png", "include it in --only")]
+    [InlineData("--plot cost.png", "must name an .svg file")]
+    [InlineData("--only map --plot cost.svg", "include it in --only")]
     [InlineData("--buddy-peer /nonexistent/peer", "'/nonexistent/peer' does not exist")]
     public void Bad_options_are_refused_in_one_line_before_anything_runs(string args, string expected)
     {

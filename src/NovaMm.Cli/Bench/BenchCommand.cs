@@ -34,7 +34,7 @@ internal static class BenchCommand
         var quick = new Option<bool>("--quick") { Description = "fewer runs and smaller sizes (seconds, not minutes)" };
         var runs = new Option<int?>("--runs") { Description = "interleaved runs per figure (default 5, 3 with --quick)" };
         var only = new Option<string?>("--only") { Description = "comma-separated workload groups: " + string.Join(", ", Groups.Select(g => g.Name)) };
-        var plot = new Option<string?>("--plot") { Description = "draw the cost per page against mapping size to FILE (.png or .svg)" };
+        var plot = new Option<string?>("--plot") { Description = "draw the cost per page against mapping size to FILE (.svg)" };
         var peer = new Option<string?>("--buddy-peer") { Description = "a replay harness of Linux's buddy.c (FILE --bench, last line ops=N seconds=S ops_per_s=R) to compare with" };
         var check = new Option<bool>("--check") { Description = "exit 1 when a figure misses its goal" };
         var cmd = new Command("bench", "Time the hot paths against their floors and peers, interleaved, and print each ratio with its goal")
@@ -52,9 +52,9 @@ internal static class BenchCommand
 
             var groups = SelectGroups(r.GetValue(only));
             var plotPath = r.GetValue(plot);
-            if (plotPath is not null && !plotPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && !plotPath.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
+            if (plotPath is not null && !plotPath.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
             {
-                throw new CliError($"--plot '{plotPath}' must name a .png or .svg file");
+                throw new CliError($"--plot '{plotPath}' must name an .svg file");
             }
 
             if (plotPath is not null && !groups.Contains("curve"))

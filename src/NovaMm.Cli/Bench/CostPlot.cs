@@ -1,51 +1,58 @@
 using NovaMm.Cli.Commands;
-using NovaMm.Spec.PageTables;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
 
 namespace NovaMm.Cli.Bench;
 
-/// <summary>Draws the cost per 4 KiB page against the mapping size (ScottPlot), one line per series.</summary>
+/// <summary>
+/// Draws the cost per 4 KiB page against the mapping size as an SVG (OxyPlot, pure managed code: the tool carries no
+/// native graphics library), one line per series, the floors dashed.
+/// </summary>
 internal static class CostPlot
 {
-    /// <summary>Saves the plot as PNG or SVG, by the file's extension.</summary>
+    /// <summary>Saves the plot as SVG.</summary>
     public static void Save(string path, IReadOnlyList<CurveSeries> series)
     {
-        var plot = new ScottPlot.Plot();
-        var palette = new ScottPlot.Palettes.Category10();
-        for (var i = 0; i < series.Count; i++)
+        var model = new PlotModel { DefaultFont = "DejaVu Sans, Arial, sans-serif", Title = "novamm bench: cost per page of map and unmap", Subtitle = "MMU v2 on a GA100 (80 GiB), v3 on a GB100 (192 GiB); floor: a loop storing the same PTE words into an array", Background = OxyColors.White };
+        var sizes = series.SelectMany(s => s.Points.Select(p => p.Size)).Distinct().Order().ToArray();
+        var bottom = new LogarithmicAxis
         {
-            var s = series[i];
-            var xs = s.Points.Select(p => Math.Log2(p.Size)).ToArray();
-            var ys = s.Points.Select(p => p.NsPerPage).ToArray();
-            var line = plot.Add.Scatter(xs, ys);
-            line.LegendText = s.Label;
-            line.Color = palette.GetColor(i / 3 * 3 + (i % 3));
-            line.LineWidth = 2;
-            line.MarkerSize = 6;
-            if (s.Label.StartsWith("floor", StringComparison.Ordinal))
-            {
-                line.LinePattern = ScottPlot.LinePattern.Dashed;
-            }
+            Position = AxisPosition.Bottom,
+            Base = 2,
+            Title = "bytes mapped in one call (4 KiB pages)",
+            MajorGridlineStyle = LineStyle.Dot,
+            LabelFormatter = v => Spec.PageTables.PageSize.Format((ulong)Math.Round(v)),
+        };
+        if (sizes.Length > 0)
+        {
+            bottom.Minimum = sizes[0] / 1.5;
+            bottom.Maximum = sizes[^1] * 1.5;
+            bottom.MajorStep = Math.Log2((double)sizes[^1] / sizes[0]) / Math.Max(1, sizes.Length - 1);
         }
 
-        var ticks = series.SelectMany(s => s.Points.Select(p => p.Size)).Distinct().Order()
-            .Select(size => new ScottPlot.Tick(Math.Log2(size), PageSize.Format(size))).ToArray();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
-        plot.Axes.Bottom.Label.Text = "bytes mapped in one call (4 KiB pages)";
-        plot.Axes.Left.Label.Text = "ns per 4 KiB page (median)";
-        plot.Axes.SetLimitsY(0, series.SelectMany(s => s.Points).Select(p => p.NsPerPage).DefaultIfEmpty(1).Max() * 1.15);
-        plot.Title("novamm bench: cost per page of map and unmap");
-        plot.ShowLegend(ScottPlot.Edge.Right);
+        model.Axes.Add(bottom);
+        model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Left, Title = "ns per 4 KiB page (median, log scale)", MajorGridlineStyle = LineStyle.Dot, MinorGridlineStyle = LineStyle.None });
+        foreach (var s in series)
+        {
+            var line = new LineSeries
+            {
+                Title = s.Label,
+                MarkerType = MarkerType.Circle,
+                MarkerSize = 3,
+                StrokeThickness = 2,
+                LineStyle = s.Label.EndsWith("floor", StringComparison.Ordinal) ? LineStyle.Dash : LineStyle.Solid,
+            };
+            line.Points.AddRange(s.Points.Select(p => new DataPoint(p.Size, p.NsPerPage)));
+            model.Series.Add(line);
+        }
 
+        model.Legends.Add(new Legend { LegendPlacement = LegendPlacement.Inside, LegendPosition = LegendPosition.TopCenter, LegendOrientation = LegendOrientation.Horizontal, LegendItemSpacing = 36, LegendBackground = OxyColor.FromAColor(220, OxyColors.White) });
         try
         {
-            if (path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
-            {
-                plot.SaveSvg(path, 1000, 520);
-            }
-            else
-            {
-                plot.SavePng(path, 1000, 520);
-            }
+            using var file = File.Create(path);
+            new SvgExporter { Width = 1000, Height = 520 }.Export(model, file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
