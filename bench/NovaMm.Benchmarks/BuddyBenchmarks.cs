@@ -1,12 +1,11 @@
 using BenchmarkDotNet.Attributes;
 using NovaMm.Driver.Buddy;
-using NovaMm.Driver.Buddy.Trace;
 
 namespace NovaMm.Benchmarks;
 
 /// <summary>
-/// GpuBuddy workloads (docs/buddy.md): 4 KiB page churn, mixed sizes and flags, the KUnit fragmentation pattern that
-/// needs force-merge, and the replay of a generated trace. Run with
+/// GpuBuddy workloads (docs/buddy.md): 4 KiB page churn, mixed sizes and flags, and the KUnit fragmentation pattern that
+/// needs force-merge. Trace replays, against Linux's <c>buddy.c</c>, are <c>novamm bench --only buddy</c>. Run with
 /// <c>dotnet run -c Release --project bench/NovaMm.Benchmarks -- --filter '*Buddy*'</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -16,14 +15,13 @@ public class BuddyBenchmarks
     private const ulong M = 1024 * K;
     private const ulong G = 1024 * M;
 
-    private BuddyTrace _trace = null!;
     private (ulong Size, ulong Min, BuddyFlags Flags)[] _mixed = [];
 
     /// <summary>Number of 4 KiB pages allocated and freed per iteration of <see cref="AllocFree4KPages"/>.</summary>
     [Params(4096)]
     public int Pages { get; set; }
 
-    /// <summary>Builds the mixed request list and the trace.</summary>
+    /// <summary>Builds the mixed request list.</summary>
     [GlobalSetup]
     public void Setup()
     {
@@ -35,7 +33,6 @@ public class BuddyBenchmarks
             ulong min = 4 * K << rng.Next(0, 4);
             return (size, min, flagChoices[rng.Next(flagChoices.Length)]);
         }).ToArray();
-        _trace = BuddyTrace.Parse(BuddyTraceGenerator.Generate(new BuddyTraceGeneratorOptions(G + (384 * M), 4 * K, 20000, 11)), "bench");
     }
 
     /// <summary>Allocate <see cref="Pages"/> single 4 KiB pages from a 1 GiB allocator, then free them (dirty).</summary>
@@ -113,9 +110,4 @@ public class BuddyBenchmarks
         mm.FreeList(big);
         return mm.Avail;
     }
-
-    /// <summary>Replay of a generated 20,000-operation trace on a 1.375 GiB (two-root) allocator.</summary>
-    /// <returns>Operations replayed.</returns>
-    [Benchmark]
-    public int ReplayTrace() => BuddyTraceReplayer.Bench(_trace).Ops;
 }

@@ -94,45 +94,6 @@ public static class BuddyTraceReplayer
         return mm;
     }
 
-    /// <summary>Replays the trace without producing output and times the replay alone.</summary>
-    /// <param name="trace">The parsed trace.</param>
-    /// <returns>Operation count and seconds.</returns>
-    public static BuddyTraceTiming Bench(BuddyTrace trace)
-    {
-        ArgumentNullException.ThrowIfNull(trace);
-        var lists = new List<BuddyBlock>?[trace.SlotCount];
-        IReadOnlyList<BuddyTraceOp> ops = trace.Ops;
-        var sw = Stopwatch.StartNew();
-        var mm = new GpuBuddy(trace.Size, trace.ChunkSize);
-        for (int i = 0; i < ops.Count; i++)
-        {
-            BuddyTraceOp op = ops[i];
-            switch (op.Kind)
-            {
-                case BuddyTraceOpKind.Alloc:
-                    if (mm.TryAlloc(op.Start, op.End, op.Size, op.MinBlockSize, op.Flags, out List<BuddyBlock>? blocks, out _))
-                    {
-                        lists[op.Slot] = blocks;
-                    }
-
-                    break;
-                case BuddyTraceOpKind.Free:
-                    mm.FreeList(Take(trace, lists, op), op.Flags);
-                    lists[op.Slot] = null;
-                    break;
-                case BuddyTraceOpKind.Trim:
-                    mm.TryTrim(Take(trace, lists, op), op.Size, op.TrimStart, out _);
-                    break;
-                case BuddyTraceOpKind.ResetClear:
-                    mm.ResetClear(op.IsClear);
-                    break;
-            }
-        }
-
-        sw.Stop();
-        return new BuddyTraceTiming(ops.Count, sw.Elapsed.TotalSeconds);
-    }
-
     /// <summary>
     /// The benchmark method of <c>novamm buddy replay --bench</c>: the trace is already parsed; each run constructs a
     /// fresh allocator (untimed), replays every operation without output (timed), and drops the allocator (untimed,
@@ -237,8 +198,7 @@ public static class BuddyTraceReplayer
         BuddyTraceOpKind Kind, BuddyFlags Flags, int Slot, bool IsClear, bool HasTrimStart, ulong Start, ulong End, ulong Size, ulong MinBlockSize, ulong TrimStart);
 
     private static List<BuddyBlock> Take(BuddyTrace trace, List<BuddyBlock>?[] lists, BuddyTraceOp op) =>
-        lists[op.Slot] ?? throw new BuddyTraceFormatException(
-            $"{trace.FileName}:{op.Line}: {(op.Kind == BuddyTraceOpKind.Free ? "free" : "trim")}: ID '{op.Id}' has no blocks (its allocation failed)");
+        lists[op.Slot] ?? throw NoBlocks(trace, op);
 
     private static void AppendBlocks(StringBuilder sb, List<BuddyBlock> blocks)
     {
