@@ -58,7 +58,7 @@ public sealed record TlbEntry(
 public sealed class GmmuTlb
 {
     private const int FastSlots = 1024;
-    private const int SizeCount = 5;
+    private const int SizeCount = 5; // ProbeSizes.Count
 
     private readonly Dictionary<Key, TlbEntry> _entries = new(KeyComparer.Instance);
     private readonly TlbEntry?[] _fast = new TlbEntry?[FastSlots];
@@ -86,8 +86,10 @@ public sealed class GmmuTlb
         }
     }
 
+    private static readonly ulong[] ProbeSizesArray = [1UL << 38, 1UL << 29, 1UL << 21, 1UL << 16, 1UL << 12];
+
     /// <summary>Page sizes the cache is probed with, largest first.</summary>
-    public static IReadOnlyList<ulong> ProbeSizes { get; } = [1UL << 38, 1UL << 29, 1UL << 21, 1UL << 16, 1UL << 12];
+    public static IReadOnlyList<ulong> ProbeSizes => ProbeSizesArray;
 
     /// <summary>The cached translation of <paramref name="va"/> in address space <paramref name="pdb"/>, or null.</summary>
     public TlbEntry? Lookup(ulong pdb, ulong va)
@@ -182,15 +184,8 @@ public sealed class GmmuTlb
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SlotOf(ulong pdb, ulong va) => (int)(((va >> 12) ^ (pdb >> 12)) & (FastSlots - 1));
 
-    private static int SizeIndex(ulong pageSize) => pageSize switch
-    {
-        1UL << 38 => 0,
-        1UL << 29 => 1,
-        1UL << 21 => 2,
-        1UL << 16 => 3,
-        1UL << 12 => 4,
-        _ => -1,
-    };
+    /// <summary>The page size's position in <see cref="ProbeSizes"/>, or -1.</summary>
+    private static int SizeIndex(ulong pageSize) => Array.IndexOf(ProbeSizesArray, pageSize);
 
     private TlbEntry? LookupSlow(ulong pdb, ulong va)
     {
@@ -240,7 +235,6 @@ public sealed class GmmuTlb
         }
     }
 
-    private static readonly ulong[] ProbeSizesArray = [1UL << 38, 1UL << 29, 1UL << 21, 1UL << 16, 1UL << 12];
 
     private readonly record struct Key(ulong Pdb, ulong VaBase, ulong PageSize);
 
