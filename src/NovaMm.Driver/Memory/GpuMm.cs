@@ -233,9 +233,11 @@ public sealed class GpuMm
             }
             catch
             {
+                // Nothing was written to them: a page that came from the clear list goes back to it, so the allocator's
+                // clear/dirty state is as before the call.
                 for (var i = 0; i < taken; i++)
                 {
-                    Free(pages[i]);
+                    Free(pages[i], pages[i].IsCleared);
                 }
 
                 throw;

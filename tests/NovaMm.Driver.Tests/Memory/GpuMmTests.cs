@@ -124,4 +124,24 @@ public class GpuMmTests
         Assert.Empty(gpu.BarUser.Vmm.Mappings);
         Assert.Equal(0, gpu.BarUser.Vmm.PageTablePages);
     }
+
+    [Fact]
+    public void A_failed_page_batch_returns_clear_pages_to_the_clear_list()
+    {
+        var gpu = Boot();
+
+        // Make some known-zero memory: 16 pages freed as cleared.
+        var zeroed = gpu.Mm.AllocatePages(16);
+        gpu.Mm.FreeAll(zeroed, cleared: true);
+        var before = gpu.Mm.Statistics().Select(r => (r.Free, r.ClearFree, r.Dump)).ToArray();
+        Assert.Contains(before, r => r.ClearFree >= 16 * 4096UL);
+
+        // The batch takes clear pages first; the ninth allocation fails and everything taken goes back.
+        var calls = 0;
+        gpu.Mm.FailAllocation = _ => ++calls == 9;
+        Assert.Throws<NovaMmException>(() => gpu.Mm.AllocatePages(12));
+        gpu.Mm.FailAllocation = null;
+        Assert.Equal(9, calls);
+        Assert.Equal(before, gpu.Mm.Statistics().Select(r => (r.Free, r.ClearFree, r.Dump)).ToArray());
+    }
 }
