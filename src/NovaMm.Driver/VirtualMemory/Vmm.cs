@@ -249,7 +249,11 @@ public sealed class Vmm : IDisposable
             }
             catch
             {
-                _mm.FreeAll(pages);
+                // A clear page was not written (ZeroPages skips them): it goes back to the clear list.
+                foreach (var p in pages)
+                {
+                    _mm.Free(p, p.IsCleared);
+                }
 
                 lock (_stateLock)
                 {
